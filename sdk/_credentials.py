@@ -41,9 +41,7 @@ class _Secretive:
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret string this object holds (used to scrub error messages)."""
-        return tuple(
-            v for n in self._secret_fields if isinstance(v := getattr(self, n), str) and v
-        )
+        return tuple(v for n in self._secret_fields if isinstance(v := getattr(self, n), str) and v)
 
 
 @dataclass(frozen=True, repr=False)

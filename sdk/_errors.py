@@ -10,13 +10,14 @@
     │   ├── Conflict                   409 (duplicate content and the like)
     │   ├── RateLimited                429 or a body-level limit; retry_after, reset_at, scope
     │   └── ServerError                5xx
-    ├── ReauthorizationRequired        refresh failed for good (invalid_grant): the user must consent again
+    ├── ReauthorizationRequired        refresh failed for good (invalid_grant): consent again
     ├── NotSupported                   the network lacks the capability
     └── UpstreamSchemaError            the answer could not be mapped; the raw body is attached
 
 Every error carries ``network``, the HTTP ``status`` where there is one, the network's own
-``code`` and ``upstream_message``. ``outcome_unknown`` is true when a write may have been
-applied although no success was seen (see "Writes are never retried blindly"). No error
+``code`` and ``upstream_message``. ``sent`` is false when the request provably never reached
+the network (connect failure, or refused by our own rate limiter). ``outcome_unknown`` is true
+when a write may have been applied although no success was seen: it was not re-sent. No error
 message, attribute or repr ever contains a token: ``redact`` scrubs known secrets.
 """
 
@@ -57,6 +58,8 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 class SocialGateError(Exception):
     """Base class of every error socialgate raises."""
 
+    body: str | None = None
+
     def __init__(
         self,
         message: str,
@@ -66,6 +69,7 @@ class SocialGateError(Exception):
         code: str | None = None,
         upstream_message: str | None = None,
         outcome_unknown: bool = False,
+        sent: bool = True,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -74,6 +78,7 @@ class SocialGateError(Exception):
         self.code = code
         self.upstream_message = upstream_message
         self.outcome_unknown = outcome_unknown
+        self.sent = sent
 
     def __str__(self) -> str:
         prefix = f"[{self.network}] " if self.network else ""

@@ -62,7 +62,9 @@ class Route:
     bucket: str
 
     def matches(self, method: str, path: str) -> bool:
-        return (self.method in ("*", method)) and _compiled(self.pattern).fullmatch(path) is not None
+        return (self.method in ("*", method)) and _compiled(self.pattern).fullmatch(
+            path
+        ) is not None
 
 
 _PATTERN_CACHE: dict[str, re.Pattern[str]] = {}
@@ -85,9 +87,7 @@ class OAuthSpec:
     pkce: bool = True
     # How the client authenticates at the token endpoint: HTTP Basic, form fields, or
     # public client (client_id only).
-    token_auth: Literal["client_secret_basic", "client_secret_post", "none"] = (
-        "client_secret_basic"
-    )
+    token_auth: Literal["client_secret_basic", "client_secret_post", "none"] = "client_secret_basic"
     scope_separator: str = " "
     default_scopes: tuple[str, ...] = ()
     extra_authorize_params: tuple[tuple[str, str], ...] = ()
@@ -121,7 +121,9 @@ def default_error_parser(status: int, body: Any, headers: httpx.Headers) -> Erro
     if isinstance(err, dict):
         return ErrorInfo(code=_str(err.get("code")), message=_str(err.get("message")))
     if isinstance(err, str):
-        return ErrorInfo(code=err, message=_str(body.get("error_description") or body.get("message")))
+        return ErrorInfo(
+            code=err, message=_str(body.get("error_description") or body.get("message"))
+        )
     errors = body.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         first = errors[0]

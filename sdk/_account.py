@@ -1,0 +1,412 @@
+"""An Account (one network + one credential) and the base request path every call takes.
+
+``Account.call`` is the one place that sends: it picks the bucket, attaches the budget
+context for the rate-limiting transport, runs the tenacity retry loop with the client's
+policy, turns transport failures and error answers into the error tree, and scrubs secrets.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
+
+from ._adapter import Adapter
+from ._auth import BearerAuth, OAuth1Auth, OAuth2Auth
+from ._budgets import StaticBudget
+from ._credentials import AppPassword, BearerToken, Credential, OAuth1Token, OAuth2Token, OAuthApp
+from ._errors import (
+    APIError,
+    RateLimited,
+    ReauthorizationRequired,
+    SocialGateError,
+    TransportError,
+    UpstreamSchemaError,
+    error_class_for_status,
+)
+from ._models import Capability
+from ._pagination import PageRequest
+from ._ratelimit_headers import RateLimitInfo, parse_retry_after
+from ._resources import MediaResource, MentionsResource, PostsResource, ProfilesResource
+from ._spec import ProviderSpec
+from ._transport import EXTENSION, RequestContext
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+__all__ = ["Account"]
+
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+class Account:
+    """One network and one credential. Resources: ``profiles``, ``posts``, ``mentions``,
+    ``media``; escape hatch: ``request``."""
+
+    def __init__(
+        self,
+        client: Client,
+        adapter_cls: type[Adapter],
+        credential: Credential,
+        *,
+        key: str,
+        app: OAuthApp | None,
+        base_url: str,
+    ) -> None:
+        self.client = client
+        self.spec: ProviderSpec = adapter_cls.spec
+        self.network = self.spec.name
+        self.credential = credential
+        self.key = key
+        self.app = app
+        self.base_url = base_url.rstrip("/")
+        self._app_only = isinstance(credential, BearerToken) and adapter_cls.bearer_is_app_only
+        self._app_id = app.client_id if app else f"cred-{credential.fingerprint()}"
+        self._rate_limits: dict[str, RateLimitInfo] = {}
+        self._contexts: dict[str, RequestContext] = {}
+        self._manager = None
+        if isinstance(credential, OAuth2Token):
+            self._manager = client._token_manager(self.spec, key, credential, app)
+        self.adapter = adapter_cls(self)
+        self._auth = self.adapter.auth() or self._default_auth()
+        self.profiles = ProfilesResource(self)
+        self.posts = PostsResource(self)
+        self.mentions = MentionsResource(self)
+        self.media = MediaResource(self)
+
+    def __repr__(self) -> str:
+        return f"Account(network={self.network!r}, key={self.key!r})"
+
+    # -- public surface ---------------------------------------------------------------------
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return self.spec.capabilities
+
+    @property
+    def rate_limits(self) -> dict[str, RateLimitInfo]:
+        """The latest budget each bucket's responses reported (a copy)."""
+        return dict(self._rate_limits)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Any endpoint, with the account's auth, budgets, retries and error mapping.
+        ``path`` is relative to the network's base URL, or an absolute URL on it."""
+        absolute = path.startswith(("http://", "https://"))
+        return await self.call(
+            method,
+            path,
+            params=params,
+            json=json,
+            data=data,
+            files=files,
+            content=content,
+            headers=headers,
+            idempotent=idempotent,
+            absolute=absolute,
+        )
+
+    def require(self, capability: Capability) -> None:
+        if capability not in self.spec.capabilities:
+            raise self.adapter.unsupported(f"{capability.value}()")
+
+    # -- used by adapters and paginators -------------------------------------------------------
+
+    async def call_json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.call(method, path, **kwargs)
+        return self.decode(response)
+
+    def decode(self, response: httpx.Response) -> Any:
+        if not response.content:
+            return None
+        try:
+            return jsonlib.loads(response.content)
+        except ValueError as exc:
+            raise UpstreamSchemaError(
+                f"{self.spec.display_name} answered HTTP {response.status_code} with a body that "
+                "is not JSON; the raw body is attached as .body",
+                network=self.network,
+                status=response.status_code,
+                body=response.text[:10_000],
+            ) from exc
+
+    async def fetch_page(
+        self, request: PageRequest, bucket: str | None
+    ) -> tuple[Any, httpx.Response]:
+        response = await self.call(
+            request.method,
+            request.path,
+            params=request.params or None,
+            json=request.json,
+            bucket=bucket,
+            absolute=request.absolute,
+        )
+        return self.decode(response), response
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        bucket: str | None = None,
+        idempotent: bool | None = None,
+        absolute: bool = False,
+        cost: float = 1.0,
+    ) -> httpx.Response:
+        method = method.upper()
+        if absolute:
+            url = path
+            route_path = httpx.URL(path).path
+        else:
+            url = self.base_url + path
+            route_path = path.split("?", 1)[0]
+        ctx = self._context(bucket or self.spec.bucket_for(method, route_path), cost)
+        if idempotent is None:
+            idempotent = method in _IDEMPOTENT_METHODS
+        request = self.client.http.build_request(
+            method,
+            url,
+            params=params,
+            json=json,
+            data=data,
+            files=files,
+            content=content,
+            headers=headers,
+            extensions={EXTENSION: ctx},
+        )
+        policy = self.client.retry_policy
+        delays: list[float] = []
+
+        def should_retry(state: RetryCallState) -> bool:
+            error = state.outcome.exception() if state.outcome else None
+            if error is None:
+                return False
+            delay = policy.decide(error, state.attempt_number, idempotent=idempotent)
+            if delay is None:
+                return False
+            delays.append(delay)
+            return True
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(policy.max_retries + 1),
+            retry=should_retry,
+            wait=lambda state: delays[-1] if delays else 0.0,
+            sleep=self.client.clock.sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._send_once(request, ctx)
+        except SocialGateError as error:
+            if not idempotent and error.sent and isinstance(error, TransportError | APIError):
+                if not isinstance(error, RateLimited) and (
+                    isinstance(error, TransportError) or (error.status or 0) >= 500
+                ):
+                    error.outcome_unknown = True
+                    error.message += (
+                        " The request may have been applied upstream; it was not re-sent, to "
+                        "avoid a duplicate. Check before trying again."
+                    )
+                    error.args = (error.message,)
+            error.scrub(self._secrets())
+            raise
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    async def poll(
+        self, check: Callable[[], Awaitable[float | None]], *, max_seconds: float, what: str
+    ) -> None:
+        """Wait for server-side processing: ``check`` returns ``None`` when done, or the
+        seconds to wait before asking again. Waits go through the client's clock."""
+        waited = 0.0
+        while True:
+            delay = await check()
+            if delay is None:
+                return
+            delay = max(delay, 0.1)
+            if waited + delay > max_seconds:
+                raise SocialGateError(
+                    f"{what} did not finish within {max_seconds:.0f}s; it may still complete "
+                    "upstream, so check before starting it again",
+                    network=self.network,
+                )
+            await self.client.clock.sleep(delay)
+            waited += delay
+
+    # -- internals -----------------------------------------------------------------------------
+
+    async def _send_once(self, request: httpx.Request, ctx: RequestContext) -> httpx.Response:
+        try:
+            response = await self.client.http.send(request, auth=self._auth)
+        except httpx.TransportError as exc:
+            sent = not isinstance(exc, _NOT_SENT)
+            raise TransportError(
+                f"{type(exc).__name__} talking to {self.spec.display_name} "
+                f"({request.method} {request.url.path}): {exc or 'no detail'}",
+                network=self.network,
+                sent=sent,
+            ) from exc
+        if response.status_code >= 400:
+            raise await self._error_for(response, ctx)
+        return response
+
+    async def _error_for(self, response: httpx.Response, ctx: RequestContext) -> SocialGateError:
+        status = response.status_code
+        try:
+            body: Any = jsonlib.loads(response.content) if response.content else None
+        except ValueError:
+            body = None
+        info = self.spec.parse_error(status, body, response.headers)
+        effective = info.status_override or status
+        what = f"{self.spec.display_name} answered HTTP {status}"
+        if info.code:
+            what += f" ({info.code})"
+        if info.message:
+            what += f": {info.message}"
+        common: dict[str, Any] = {
+            "network": self.network,
+            "status": status,
+            "code": info.code,
+            "upstream_message": info.message,
+        }
+        raw_body = response.text[:10_000] if response.content else None
+        if info.reauth:
+            return ReauthorizationRequired(
+                f"{what}. The credential is revoked or invalid; send the user through OAuth "
+                "consent again.",
+                **common,
+            )
+        if info.rate_limit_scope or effective == 429:
+            return await self._rate_limited(
+                response, ctx, what, info.rate_limit_scope, common, raw_body
+            )
+        cls = error_class_for_status(effective)
+        return cls(f"{what}.{_HINTS.get(cls.__name__, '')}", body=raw_body, **common)
+
+    async def _rate_limited(
+        self,
+        response: httpx.Response,
+        ctx: RequestContext,
+        what: str,
+        scope: str | None,
+        common: dict[str, Any],
+        raw_body: str | None,
+    ) -> RateLimited:
+        clock = self.client.clock
+        budget = await self.client.budget_store.get(ctx.key)
+        retry_after = None
+        if "retry-after" in response.headers:
+            retry_after = parse_retry_after(response.headers["retry-after"], now=clock.time())
+        reset_epoch = budget.reset_at if budget is not None else None
+        if scope and scope != "window" and (reset_epoch is None or reset_epoch <= clock.time()):
+            reset_epoch = None
+        if scope:
+            # A body-level limit (status 200/400/403) carries no headers the transport read.
+            until = reset_epoch or clock.time() + (retry_after or 60.0)
+            await self.client.budget_store.exhaust(ctx.key, until=until, now=clock.time())
+            reset_epoch = until
+        if retry_after is None and reset_epoch is not None:
+            retry_after = max(reset_epoch - clock.time(), 0.0)
+        reset_at = None
+        if reset_epoch is not None:
+            reset_at = datetime.fromtimestamp(reset_epoch, UTC)
+        scope = scope or "window"
+        todo = (
+            "the window resets soon; socialgate waits for it when on_rate_limit='wait'"
+            if scope == "window"
+            else f"the {scope} quota is used up; reschedule after the reset"
+        )
+        return RateLimited(
+            f"{what}. Rate limited on bucket '{ctx.bucket}': {todo}.",
+            retry_after=retry_after,
+            reset_at=reset_at,
+            scope=scope,
+            bucket=ctx.bucket,
+            body=raw_body,
+            **common,
+        )
+
+    def _context(self, bucket: str, cost: float) -> RequestContext:
+        cache_key = bucket if cost == 1.0 else f"{bucket}#{cost}"
+        ctx = self._contexts.get(cache_key)
+        if ctx is None:
+            spec_bucket = self.spec.buckets.get(bucket)
+            static = None
+            shared = False
+            if spec_bucket is not None:
+                limit = spec_bucket.limit_for(self._app_only)
+                static = StaticBudget(limit, spec_bucket.window, spec_bucket.scope)
+                shared = spec_bucket.shared_by_app or self._app_only
+                cost = cost if cost != 1.0 else float(spec_bucket.cost)
+            app_key = f"{self.network}|{self._app_id}|*|{bucket}"
+            cred_key = f"{self.network}|{self._app_id}|{self.credential.fingerprint()}|{bucket}"
+            options = self.client.options
+            ctx = RequestContext(
+                network=self.network,
+                bucket=bucket,
+                key=app_key if shared else cred_key,
+                static=static,
+                app_key=app_key,
+                reset_style=self.spec.reset_style,
+                reset_margin=self.spec.reset_margin,
+                on_rate_limit=options.on_rate_limit,
+                max_wait=options.max_wait,
+                cost=cost,
+                observe=self._observe,
+            )
+            self._contexts[cache_key] = ctx
+        return ctx
+
+    def _observe(self, name: str, info: RateLimitInfo) -> None:
+        self._rate_limits[name] = info
+
+    def _default_auth(self) -> httpx.Auth:
+        cred = self.credential
+        if isinstance(cred, BearerToken):
+            return BearerAuth(cred.token)
+        if isinstance(cred, OAuth2Token):
+            assert self._manager is not None
+            return OAuth2Auth(self._manager)
+        if isinstance(cred, OAuth1Token):
+            return OAuth1Auth(cred)
+        if isinstance(cred, AppPassword):
+            raise self.adapter.unsupported("app passwords", "use an OAuth or bearer credential")
+        raise TypeError(f"unknown credential type {type(cred).__name__}")
+
+    def _secrets(self) -> tuple[str, ...]:
+        secrets = list(self.credential.secrets())
+        if self._manager is not None:
+            secrets.extend(self._manager.secrets())
+        if self.app is not None:
+            secrets.extend(self.app.secrets())
+        return tuple(secrets)
+
+
+_HINTS = {
+    "AuthenticationError": " The token is missing, expired or revoked; refresh it or reconnect.",
+    "PermissionDenied": " The token lacks a scope or access level this call needs.",
+    "NotFound": " It does not exist, was deleted, or is not visible to this credential.",
+    "ServerError": " The network failed; idempotent calls were retried.",
+}

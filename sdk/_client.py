@@ -1,0 +1,260 @@
+"""``sg.Client``: owns the HTTP connection pool, the transport stack and the stores.
+
+One ``httpx.AsyncClient`` per ``Client``, shared by every account, created lazily inside the
+running event loop. Stack: auth flow (per account) -> ``RateLimitTransport`` -> the inner
+transport (httpx's own by default; pass ``transport=`` to change it). ``with_options`` gives a
+copy that shares the pool, budgets, token managers and stores.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from types import TracebackType
+from typing import Any, Literal
+
+import httpx
+
+from ._account import Account
+from ._auth import TokenManager
+from ._budgets import BudgetStore, MemoryBudgetStore
+from ._clock import Clock, SystemClock
+from ._credentials import Credential, OAuth2Token, OAuthApp
+from ._oauth import OAuthFlow
+from ._registry import load_adapter
+from ._retry import RetryPolicy
+from ._spec import ProviderSpec
+from ._tokens import TokenStore, default_token_store
+from ._transport import RateLimitTransport
+
+__all__ = ["Client", "ClientOptions"]
+
+_USER_AGENT = "socialgate/0.1 (+https://github.com/socialgate/socialgate)"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    on_rate_limit: Literal["wait", "raise"] = "wait"
+    # Longest a call may wait for a rate-limit window before raising RateLimited instead.
+    max_wait: float = 900.0
+    timeout: float = 30.0
+
+
+class Client:
+    """The entry point. Use as ``async with sg.Client(...) as client:``.
+
+    - ``base_urls``: per-network base URL overrides (e.g. ``sg.sandbox.base_urls(...)``).
+    - ``token_store``: where OAuth tokens live and rotations are written (default: an
+      encrypted SQLite file under ``~/.socialgate``, opened only when first needed).
+    - ``budget_store``: where rate-limit budgets live (in memory by default).
+    - ``apps``: OAuth app settings per network, used for refresh and connect flows.
+    - ``on_rate_limit``: ``"wait"`` (up to ``max_wait`` seconds) or ``"raise"``.
+    - ``transport``: the inner httpx transport; ``clock``: an injectable clock.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_urls: Mapping[str, str] | None = None,
+        token_store: TokenStore | None = None,
+        budget_store: BudgetStore | None = None,
+        apps: Mapping[str, OAuthApp] | None = None,
+        max_retries: int = 2,
+        retry_policy: RetryPolicy | None = None,
+        on_rate_limit: Literal["wait", "raise"] = "wait",
+        max_wait: float = 900.0,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        user_agent: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if on_rate_limit not in ("wait", "raise"):
+            raise ValueError("on_rate_limit must be 'wait' or 'raise'")
+        self.base_urls = {k.lower(): v for k, v in (base_urls or {}).items()}
+        self._token_store = token_store
+        self.budget_store: BudgetStore = budget_store or MemoryBudgetStore()
+        self.apps = {k.lower(): v for k, v in (apps or {}).items()}
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self.options = ClientOptions(on_rate_limit, max_wait, timeout)
+        self.clock: Clock = clock or SystemClock()
+        self._inner_transport = transport
+        self._headers = {"User-Agent": user_agent or _USER_AGENT, **(headers or {})}
+        self._http: httpx.AsyncClient | None = None
+        self._managers: dict[tuple[str, str], TokenManager] = {}
+        self._shared = _Shared()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Client:
+        _ = self.http
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._shared.http is not None:
+            await self._shared.http.aclose()
+            self._shared.http = None
+        store = self._token_store
+        closer = getattr(store, "aclose", None)
+        if closer is not None:
+            await closer()
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The shared ``httpx.AsyncClient`` (created on first use, inside the running loop)."""
+        if self._shared.http is None:
+            inner = self._inner_transport or httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20)
+            )
+            self._shared.http = httpx.AsyncClient(
+                transport=RateLimitTransport(inner, self.budget_store, self.clock),
+                timeout=self.options.timeout,
+                headers=self._headers,
+                follow_redirects=False,
+            )
+        return self._shared.http
+
+    @property
+    def token_store(self) -> TokenStore:
+        if self._token_store is None:
+            self._token_store = default_token_store()
+        return self._token_store
+
+    # -- accounts ----------------------------------------------------------------------------
+
+    def account(
+        self,
+        network: str,
+        credentials: Credential,
+        *,
+        app: OAuthApp | None = None,
+        key: str | None = None,
+        base_url: str | None = None,
+    ) -> Account:
+        """An ``Account`` for ``network`` (``x``/``twitter``, ...) using ``credentials``.
+
+        ``key`` names the credential in the token store; give a stable one (e.g. your user id)
+        for OAuth2 tokens that rotate, so a restart finds the newest rotation.
+        """
+        adapter_cls = load_adapter(network)
+        spec = adapter_cls.spec
+        app = (
+            app
+            or self.apps.get(spec.name)
+            or next((self.apps[a] for a in spec.aliases if a in self.apps), None)
+        )
+        url = base_url or self._base_url_for(spec)
+        return Account(
+            self,
+            adapter_cls,
+            credentials,
+            key=key or credentials.fingerprint(),
+            app=app,
+            base_url=url,
+        )
+
+    def oauth(self, network: str, app: OAuthApp | None = None) -> OAuthFlow:
+        """Authorization-code (+PKCE) helpers for connecting a user account."""
+        spec = load_adapter(network).spec
+        app = app or self.apps.get(spec.name)
+        if app is None:
+            raise ValueError(f"no OAuthApp for {spec.name}: pass app= or Client(apps=...)")
+        return OAuthFlow(self, spec, app, self._base_url_for(spec))
+
+    def with_options(self, **changes: Any) -> Client:
+        """A copy with other options (``on_rate_limit``, ``max_wait``, ``timeout``,
+        ``max_retries``) sharing the pool, budgets, token managers and stores."""
+        clone = copy.copy(self)
+        option_fields = {
+            k: changes.pop(k)
+            for k in list(changes)
+            if k in ("on_rate_limit", "max_wait", "timeout")
+        }
+        if option_fields:
+            clone.options = replace(self.options, **option_fields)
+        if "max_retries" in changes:
+            clone.retry_policy = replace(self.retry_policy, max_retries=changes.pop("max_retries"))
+        if "retry_policy" in changes:
+            clone.retry_policy = changes.pop("retry_policy")
+        if changes:
+            raise TypeError(f"with_options() does not take {', '.join(sorted(changes))}")
+        return clone
+
+    def _base_url_for(self, spec: ProviderSpec) -> str:
+        for name in (spec.name, *spec.aliases):
+            if name in self.base_urls:
+                return self.base_urls[name]
+        return spec.base_url
+
+    def _token_manager(
+        self, spec: ProviderSpec, key: str, token: OAuth2Token, app: OAuthApp | None
+    ) -> TokenManager:
+        manager = self._managers.get((spec.name, key))
+        if manager is None:
+            manager = TokenManager(
+                network=spec.name,
+                key=key,
+                token=token,
+                store=_LazyStore(self),
+                oauth=_token_endpoint_on(spec, self._base_url_for(spec)),
+                app=app,
+                send=self._send_unauthenticated,
+                clock=self.clock,
+            )
+            self._managers[(spec.name, key)] = manager
+        return manager
+
+    async def _send_unauthenticated(self, request: httpx.Request) -> httpx.Response:
+        return await self.http.send(request)
+
+
+class _Shared:
+    """State every ``with_options`` copy shares by reference."""
+
+    def __init__(self) -> None:
+        self.http: httpx.AsyncClient | None = None
+
+
+class _LazyStore:
+    """Defers opening the default token store until a token is first read or written."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    async def get(self, network: str, key: str) -> Credential | None:
+        return await self._client.token_store.get(network, key)
+
+    async def set(self, network: str, key: str, credential: Credential) -> None:
+        await self._client.token_store.set(network, key, credential)
+
+    async def delete(self, network: str, key: str) -> None:
+        await self._client.token_store.delete(network, key)
+
+
+def _token_endpoint_on(spec: ProviderSpec, base_url: str) -> Any:
+    """The spec's OAuth settings, with endpoints moved onto an overridden base URL (sandbox)."""
+    oauth = spec.oauth
+    if oauth is None or base_url == spec.base_url:
+        return oauth
+    return replace(
+        oauth,
+        authorize_url=_rebase(oauth.authorize_url, spec.base_url, base_url),
+        token_url=_rebase(oauth.token_url, spec.base_url, base_url),
+        revoke_url=_rebase(oauth.revoke_url, spec.base_url, base_url) if oauth.revoke_url else None,
+    )
+
+
+def _rebase(url: str, old_base: str, new_base: str) -> str:
+    if url.startswith(old_base):
+        return new_base.rstrip("/") + url[len(old_base.rstrip("/")) :]
+    # A token endpoint on another host (e.g. Google's) keeps its path under the new base.
+    return new_base.rstrip("/") + httpx.URL(url).path

@@ -1,0 +1,144 @@
+"""The rate-limiting transport: reserve budget before sending, learn budgets from every answer.
+
+It wraps another ``httpx.AsyncBaseTransport`` (httpx's own by default, so respx still
+intercepts underneath it). Requests that carry a ``RequestContext`` in
+``request.extensions["socialgate"]`` are budgeted; anything else passes straight through.
+Waiting happens here and only here, through the injected clock; the retry loop never sleeps
+for a rate limit on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+import httpx
+
+from ._budgets import BudgetStore, Decision, StaticBudget
+from ._clock import Clock
+from ._errors import RateLimited
+from ._ratelimit_headers import RateLimitInfo, parse_rate_limit_headers
+
+__all__ = ["RateLimitTransport", "RequestContext"]
+
+EXTENSION = "socialgate"
+# Seconds to hold a bucket after a 429 that carried no hint at all.
+_BARE_429_BACKOFF = 60.0
+
+OnRateLimit = Literal["wait", "raise"]
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """What the transport needs to budget one request; built by the account."""
+
+    network: str
+    bucket: str
+    key: str
+    static: StaticBudget | None
+    app_key: str
+    reset_style: str = "auto"
+    reset_margin: float = 0.0
+    on_rate_limit: OnRateLimit = "wait"
+    max_wait: float = 900.0
+    cost: float = 1.0
+    observe: Callable[[str, RateLimitInfo], None] | None = None
+    extra_keys: list[str] = field(default_factory=list)
+
+    def sub_key(self, name: str) -> str:
+        # Limits named after the app (X's x-app-limit-24hour-*) are shared by every user.
+        base = self.app_key if name.startswith("app") else self.key
+        return f"{base}:{name}"
+
+
+class RateLimitTransport(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport, store: BudgetStore, clock: Clock) -> None:
+        self._inner = inner
+        self._store = store
+        self._clock = clock
+        # Sub-budgets learned from headers (X's 24-hour limits), per main key, so that later
+        # requests reserve them too.
+        self._discovered: dict[str, list[str]] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        ctx = request.extensions.get(EXTENSION)
+        if ctx is None:
+            return await self._inner.handle_async_request(request)
+        keys = [(ctx.key, ctx.static)]
+        keys.extend((k, None) for k in self._discovered.get(ctx.key, ()))
+        await self._reserve(ctx, keys)
+        try:
+            response = await self._inner.handle_async_request(request)
+        except BaseException:
+            await self._store.release([k for k, _ in keys])
+            raise
+        await self._learn(ctx, response)
+        await self._store.release([k for k, _ in keys])
+        return response
+
+    async def _reserve(
+        self, ctx: RequestContext, keys: list[tuple[str, StaticBudget | None]]
+    ) -> None:
+        waited = 0.0
+        while True:
+            decision = await self._store.acquire(keys, now=self._clock.time(), cost=ctx.cost)
+            if decision.wait <= 0:
+                return
+            wait = decision.wait + ctx.reset_margin
+            if (
+                decision.scope != "window"
+                or ctx.on_rate_limit == "raise"
+                or waited + wait > ctx.max_wait
+            ):
+                raise _refusal(ctx, decision, wait)
+            await self._clock.sleep(wait)
+            waited += wait
+
+    async def _learn(self, ctx: RequestContext, response: httpx.Response) -> None:
+        now = self._clock.time()
+        infos = parse_rate_limit_headers(response.headers, now=now, reset_style=ctx.reset_style)
+        told = False
+        for info in infos:
+            if info.name:
+                key = ctx.sub_key(info.name)
+                known = self._discovered.setdefault(ctx.key, [])
+                if key not in known:
+                    known.append(key)
+            else:
+                key = ctx.key
+            await self._store.update(key, info, now=now)
+            told = told or info.remaining is not None or info.retry_after is not None
+            if ctx.observe is not None:
+                ctx.observe(info.name or ctx.bucket, info)
+        if response.status_code == 429 and not told:
+            await self._store.exhaust(ctx.key, until=now + _BARE_429_BACKOFF, now=now)
+
+
+def _refusal(ctx: RequestContext, decision: Decision, wait: float) -> RateLimited:
+    reset_at = (
+        datetime.fromtimestamp(decision.reset_at, UTC) if decision.reset_at is not None else None
+    )
+    if decision.scope != "window":
+        why = f"its {decision.scope} quota is used up"
+        todo = "reschedule the work after the reset; waiting in-process is not sensible"
+    elif ctx.on_rate_limit == "raise":
+        why = "its budget is empty"
+        todo = "retry after the reset, or use on_rate_limit='wait'"
+    else:
+        why = (
+            f"its budget is empty and the wait ({wait:.0f}s) exceeds max_wait ({ctx.max_wait:.0f}s)"
+        )
+        todo = "retry after the reset, or raise max_wait"
+    when = f" until {reset_at.isoformat()}" if reset_at else ""
+    error = RateLimited(
+        f"not sent: bucket '{ctx.bucket}' is rate limited{when}; {why}. {todo}.",
+        network=ctx.network,
+        retry_after=wait,
+        reset_at=reset_at,
+        scope=decision.scope,
+        bucket=ctx.bucket,
+        sent=False,
+    )
+    return error
