@@ -10,7 +10,7 @@ protocol is small and async so a shared store (Redis) can implement ``acquire`` 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ._ratelimit_headers import RateLimitInfo
@@ -54,17 +54,11 @@ class Budget:
     scope: str = "window"
     inflight: int = 0
     updated_at: float = 0.0
+    # True once reset_at came from the server; a locally guessed window yields to it.
+    confirmed: bool = False
 
     def snapshot(self) -> Budget:
-        return Budget(
-            self.limit,
-            self.remaining,
-            self.reset_at,
-            self.window,
-            self.scope,
-            self.inflight,
-            self.updated_at,
-        )
+        return replace(self)
 
 
 class BudgetStore(Protocol):
@@ -119,6 +113,7 @@ class MemoryBudgetStore:
             budget.reset_at += budget.window * (1 + int(elapsed // budget.window))
         else:
             budget.reset_at = None
+        budget.confirmed = False
 
     async def acquire(
         self, keys: Sequence[tuple[str, StaticBudget | None]], *, now: float, cost: float = 1
@@ -174,13 +169,14 @@ class MemoryBudgetStore:
             if info.retry_after is not None and reset_at is not None:
                 budget.remaining = 0
                 budget.reset_at = max(budget.reset_at or 0.0, reset_at)
+                budget.confirmed = True
             return
         # ``update`` is called while the answered request still counts as in flight. The
         # other requests in flight were reserved locally but are not yet in the server's
         # count; subtracting them keeps the local view at or below the server's.
         others_in_flight = max(budget.inflight - 1, 0)
         server_view = max(info.remaining - others_in_flight, 0.0)
-        if reset_at is None or budget.reset_at is None:
+        if reset_at is None or budget.reset_at is None or not budget.confirmed:
             newer = True
         elif reset_at > budget.reset_at + _SAME_WINDOW_TOLERANCE:
             newer = True
@@ -192,6 +188,7 @@ class MemoryBudgetStore:
             budget.remaining = server_view
             if reset_at is not None:
                 budget.reset_at = reset_at
+                budget.confirmed = True
         else:
             current = budget.remaining if budget.remaining is not None else server_view
             budget.remaining = min(current, info.remaining)
@@ -202,7 +199,8 @@ class MemoryBudgetStore:
     async def exhaust(self, key: str, *, until: float, now: float) -> None:
         budget = self._budget(key, None, now)
         budget.remaining = 0
-        budget.reset_at = max(budget.reset_at or 0.0, until)
+        budget.reset_at = max(budget.reset_at or 0.0, until) if budget.confirmed else until
+        budget.confirmed = True
         budget.updated_at = now
 
     async def get(self, key: str) -> Budget | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import httpx
 from authlib.common.security import generate_token
@@ -80,7 +80,7 @@ class OAuthFlow:
         params.update(dict(oauth.extra_authorize_params))
         params.update(extra)
         separator = "&" if "?" in oauth.authorize_url else "?"
-        url = oauth.authorize_url + separator + urlencode(params)
+        url = oauth.authorize_url + separator + urlencode(params, quote_via=quote)
         return AuthorizationRequest(url, state, verifier, redirect_uri)
 
     @staticmethod
