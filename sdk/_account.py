@@ -10,7 +10,7 @@ from __future__ import annotations
 import json as jsonlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from ._client import Client
 
 __all__ = ["Account"]
+
+T = TypeVar("T")
 
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
@@ -121,6 +123,18 @@ class Account:
             idempotent=idempotent,
             absolute=absolute,
         )
+
+    async def guard(self, awaitable: Awaitable[T]) -> T:
+        """Await an adapter operation; errors it raises after ``call`` returned (a 200 that
+        means "not found", a mapping failure) are scrubbed of secrets like any other."""
+        try:
+            return await awaitable
+        except SocialGateError as error:
+            self.scrub(error)
+            raise
+
+    def scrub(self, error: SocialGateError) -> None:
+        error.scrub(self._secrets())
 
     def require(self, capability: Capability) -> None:
         if capability not in self.spec.capabilities:
@@ -231,7 +245,7 @@ class Account:
                         "avoid a duplicate. Check before trying again."
                     )
                     error.args = (error.message,)
-            error.scrub(self._secrets())
+            self.scrub(error)
             raise
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
@@ -310,34 +324,38 @@ class Account:
         response: httpx.Response,
         ctx: RequestContext,
         what: str,
-        scope: str | None,
+        body_scope: str | None,
         common: dict[str, Any],
         raw_body: str | None,
     ) -> RateLimited:
-        clock = self.client.clock
-        budget = await self.client.budget_store.get(ctx.key)
+        store = self.client.budget_store
+        now = self.client.clock.time()
         retry_after = None
         if "retry-after" in response.headers:
-            retry_after = parse_retry_after(response.headers["retry-after"], now=clock.time())
-        reset_epoch = budget.reset_at if budget is not None else None
-        if scope and scope != "window" and (reset_epoch is None or reset_epoch <= clock.time()):
-            reset_epoch = None
-        if scope:
-            # A body-level limit (status 200/400/403) carries no headers the transport read.
-            until = reset_epoch or clock.time() + (retry_after or 60.0)
-            await self.client.budget_store.exhaust(ctx.key, until=until, now=clock.time())
-            reset_epoch = until
+            retry_after = parse_retry_after(response.headers["retry-after"], now=now)
+        scope = body_scope or "window"
+        if scope == "window":
+            budget = await store.get(ctx.key)
+            reset_epoch = (
+                budget.reset_at if budget and budget.reset_at and budget.reset_at > now else None
+            )
+            if body_scope and response.status_code != 429:
+                # A body-level limit (a 200/400/403) carries no headers the transport read.
+                reset_epoch = reset_epoch or now + (retry_after or _BODY_LIMIT_BACKOFF)
+                await store.exhaust(ctx.key, until=reset_epoch, now=now)
+            todo = "the window resets soon; socialgate waits for it when on_rate_limit='wait'"
+        else:
+            # A quota's reset is only known when the server says so; the window headers on
+            # the same answer describe another limit. Hold the bucket so that the next calls
+            # fail fast, and probe again after a while.
+            reset_epoch = now + retry_after if retry_after is not None else None
+            await store.exhaust(
+                ctx.key, until=reset_epoch or now + _QUOTA_PROBE_AFTER, now=now, scope=scope
+            )
+            todo = f"the {scope} quota is used up; reschedule the work after it resets"
         if retry_after is None and reset_epoch is not None:
-            retry_after = max(reset_epoch - clock.time(), 0.0)
-        reset_at = None
-        if reset_epoch is not None:
-            reset_at = datetime.fromtimestamp(reset_epoch, UTC)
-        scope = scope or "window"
-        todo = (
-            "the window resets soon; socialgate waits for it when on_rate_limit='wait'"
-            if scope == "window"
-            else f"the {scope} quota is used up; reschedule after the reset"
-        )
+            retry_after = max(reset_epoch - now, 0.0)
+        reset_at = datetime.fromtimestamp(reset_epoch, UTC) if reset_epoch is not None else None
         return RateLimited(
             f"{what}. Rate limited on bucket '{ctx.bucket}': {todo}.",
             retry_after=retry_after,
@@ -403,6 +421,12 @@ class Account:
             secrets.extend(self.app.secrets())
         return tuple(secrets)
 
+
+# Hold a bucket this long after a body-level limit that gave no reset time.
+_BODY_LIMIT_BACKOFF = 60.0
+# After a daily/monthly quota refusal with no reset time, calls fail fast for this long and
+# then one probe is let through.
+_QUOTA_PROBE_AFTER = 3600.0
 
 _HINTS = {
     "AuthenticationError": " The token is missing, expired or revoked; refresh it or reconnect.",

@@ -56,6 +56,8 @@ class Budget:
     updated_at: float = 0.0
     # True once reset_at came from the server; a locally guessed window yields to it.
     confirmed: bool = False
+    # The scope this budget has when no quota hold is in force.
+    base_scope: str = "window"
 
     def snapshot(self) -> Budget:
         return replace(self)
@@ -76,8 +78,9 @@ class BudgetStore(Protocol):
         """Fold what a response said about ``key`` into its budget."""
         ...
 
-    async def exhaust(self, key: str, *, until: float, now: float) -> None:
-        """The server refused a call (429 or body-level limit): nothing left until ``until``."""
+    async def exhaust(self, key: str, *, until: float, now: float, scope: str = "window") -> None:
+        """The server refused a call (429 or body-level limit): nothing left until ``until``.
+        A ``daily``/``monthly`` scope makes calls fail fast instead of waiting until then."""
         ...
 
     async def get(self, key: str) -> Budget | None: ...
@@ -97,6 +100,7 @@ class MemoryBudgetStore:
                 budget = Budget(None, None, None, None)
             else:
                 budget = Budget(static.limit, static.limit, None, static.window, static.scope)
+                budget.base_scope = static.scope
             budget.updated_at = now
             self._budgets[key] = budget
         return budget
@@ -114,6 +118,7 @@ class MemoryBudgetStore:
         else:
             budget.reset_at = None
         budget.confirmed = False
+        budget.scope = budget.base_scope
 
     async def acquire(
         self, keys: Sequence[tuple[str, StaticBudget | None]], *, now: float, cost: float = 1
@@ -152,7 +157,7 @@ class MemoryBudgetStore:
         budget = self._budget(key, None, now)
         budget.updated_at = now
         if info.scope != "window":
-            budget.scope = info.scope
+            budget.scope = budget.base_scope = info.scope
         if info.limit is not None:
             budget.limit = info.limit
         if info.window is not None:
@@ -196,8 +201,9 @@ class MemoryBudgetStore:
             budget.remaining = 0
             budget.reset_at = max(budget.reset_at or 0.0, reset_at)
 
-    async def exhaust(self, key: str, *, until: float, now: float) -> None:
+    async def exhaust(self, key: str, *, until: float, now: float, scope: str = "window") -> None:
         budget = self._budget(key, None, now)
+        budget.scope = scope
         budget.remaining = 0
         budget.reset_at = max(budget.reset_at or 0.0, until) if budget.confirmed else until
         budget.confirmed = True

@@ -16,7 +16,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 
-from ._errors import BadRequest
+from ._errors import BadRequest, SocialGateError
 
 __all__ = [
     "CursorInBody",
@@ -164,6 +164,9 @@ class PageQuery(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
+    """One page of items. ``next_cursor`` is a socialgate cursor (pass it as ``cursor=``) that
+    resumes after this page's last item, or ``None`` at the end; ``body`` is the raw answer."""
+
     items: list[T]
     next_cursor: str | None
     body: Any = None
@@ -205,11 +208,14 @@ class Paginator(Generic[T]):
         *,
         limit: int | None = None,
         cursor: str | None = None,
+        on_error: Callable[[SocialGateError], None] | None = None,
     ) -> None:
         if limit is not None and limit < 0:
             raise ValueError("limit must be >= 0")
         self._query_factory = query
         self._fetch = fetch
+        self._on_error = on_error
+        self._initial_cursor = cursor
         self._limit = limit
         self._start = decode_cursor(cursor) if cursor else (None, 0)
         self._cursor: str | None = cursor
@@ -228,6 +234,15 @@ class Paginator(Generic[T]):
     async def pages(self) -> AsyncIterator[Page[T]]:
         """Yield pages (after ``limit`` trimming); items already skipped by a resumed cursor
         are left out of the first page."""
+        try:
+            async for page in self._pages():
+                yield page
+        except SocialGateError as error:
+            if self._on_error is not None:
+                self._on_error(error)
+            raise
+
+    async def _pages(self) -> AsyncIterator[Page[T]]:
         if self._done:
             return
         query = await self._query_factory()
@@ -247,7 +262,7 @@ class Paginator(Generic[T]):
                 self._cursor = encode_cursor(page.next_cursor, 0)
             else:
                 self._cursor = None
-            yield Page(items, page.next_cursor, page.body)
+            yield Page(items, self._cursor, page.body)
             if self._cursor is None:
                 self._done = True
                 return
@@ -264,6 +279,14 @@ class Paginator(Generic[T]):
         return self._first_page().__await__()
 
     async def _first_page(self) -> Page[T]:
-        async for page in self.pages():
+        # A fresh paginator, so awaiting does not move this one's iteration.
+        probe = Paginator(
+            self._query_factory,
+            self._fetch,
+            limit=self._limit,
+            cursor=self._initial_cursor,
+            on_error=self._on_error,
+        )
+        async for page in probe.pages():
             return page
         return Page([], None)

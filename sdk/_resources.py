@@ -33,33 +33,39 @@ class _Resource:
         cursor: str | None,
     ) -> Paginator[T]:
         self._account.require(capability)
-        return Paginator(query, self._account.fetch_page, limit=limit, cursor=cursor)
+        return Paginator(
+            query,
+            self._account.fetch_page,
+            limit=limit,
+            cursor=cursor,
+            on_error=self._account.scrub,
+        )
 
 
 class ProfilesResource(_Resource):
     async def me(self) -> Profile:
         """The profile of the account's own credential."""
         self._account.require(Capability.PROFILES_ME)
-        return await self._account.adapter.me()
+        return await self._account.guard(self._account.adapter.me())
 
     async def get(self, id_or_handle: str) -> Profile:
         """A profile by network id or handle (``@`` optional)."""
         self._account.require(Capability.PROFILES_GET)
-        return await self._account.adapter.get_profile(id_or_handle)
+        return await self._account.guard(self._account.adapter.get_profile(id_or_handle))
 
     def followers(
         self, user_id: str, *, limit: int | None = None, cursor: str | None = None, **options: Any
     ) -> Paginator[Profile]:
         adapter = self._account.adapter
         return self._paginate(
-            Capability.FOLLOWERS, lambda: adapter.followers(user_id, options), limit, cursor
+            Capability.FOLLOWERS, lambda: adapter.followers(user_id, dict(options)), limit, cursor
         )
 
 
 class PostsResource(_Resource):
     async def get(self, post_id: str) -> Post:
         self._account.require(Capability.POSTS_GET)
-        return await self._account.adapter.get_post(post_id)
+        return await self._account.guard(self._account.adapter.get_post(post_id))
 
     def list(
         self,
@@ -75,7 +81,7 @@ class PostsResource(_Resource):
         adapter = self._account.adapter
         return self._paginate(
             Capability.POSTS_LIST,
-            lambda: adapter.list_posts(user_id, since, until, options),
+            lambda: adapter.list_posts(user_id, since, until, dict(options)),
             limit,
             cursor,
         )
@@ -93,7 +99,7 @@ class PostsResource(_Resource):
         adapter = self._account.adapter
         return self._paginate(
             Capability.POSTS_SEARCH,
-            lambda: adapter.search_posts(query, since, until, options),
+            lambda: adapter.search_posts(query, since, until, dict(options)),
             limit,
             cursor,
         )
@@ -103,7 +109,7 @@ class PostsResource(_Resource):
     ) -> Paginator[Post]:
         adapter = self._account.adapter
         return self._paginate(
-            Capability.POSTS_REPLIES, lambda: adapter.replies(post_id, options), limit, cursor
+            Capability.POSTS_REPLIES, lambda: adapter.replies(post_id, dict(options)), limit, cursor
         )
 
     async def create(self, draft: Draft | str) -> Post:
@@ -111,11 +117,11 @@ class PostsResource(_Resource):
         self._account.require(Capability.POSTS_CREATE)
         if isinstance(draft, str):
             draft = Draft(text=draft)
-        return await self._account.adapter.create_post(draft)
+        return await self._account.guard(self._account.adapter.create_post(draft))
 
     async def delete(self, post_id: str) -> None:
         self._account.require(Capability.POSTS_DELETE)
-        await self._account.adapter.delete_post(post_id)
+        await self._account.guard(self._account.adapter.delete_post(post_id))
 
 
 class MentionsResource(_Resource):
@@ -131,7 +137,10 @@ class MentionsResource(_Resource):
         """Posts that mention the account, newest first."""
         adapter = self._account.adapter
         return self._paginate(
-            Capability.MENTIONS, lambda: adapter.mentions(since, until, options), limit, cursor
+            Capability.MENTIONS,
+            lambda: adapter.mentions(since, until, dict(options)),
+            limit,
+            cursor,
         )
 
 
@@ -146,4 +155,6 @@ class MediaResource(_Resource):
     ) -> Media:
         """Upload media to attach to a later ``posts.create``; waits for processing."""
         self._account.require(Capability.MEDIA_UPLOAD)
-        return await self._account.adapter.upload_media(data, mime_type, alt_text, options)
+        return await self._account.guard(
+            self._account.adapter.upload_media(data, mime_type, alt_text, dict(options))
+        )

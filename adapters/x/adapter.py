@@ -268,9 +268,19 @@ class XAdapter(Adapter):
             "POST", f"/2/media/upload/{media_id}/finalize", bucket="media.upload", idempotent=True
         )
         state: dict[str, Any] = final.get("data", {}) if isinstance(final, dict) else {}
+        polled = False
 
         async def check() -> float | None:
-            nonlocal state
+            # Called again after each wait: fetch STATUS only once check_after_secs passed.
+            nonlocal state, polled
+            if polled:
+                status = await self.account.call_json(
+                    "GET",
+                    "/2/media/upload",
+                    params={"command": "STATUS", "media_id": media_id},
+                    bucket="media.upload",
+                )
+                state = status.get("data", {}) if isinstance(status, dict) else {}
             info = state.get("processing_info") or {}
             if info.get("state") in (None, "succeeded"):
                 return None
@@ -281,15 +291,8 @@ class XAdapter(Adapter):
                     network="x",
                     code=str(error.get("code")) if error.get("code") else None,
                 )
-            delay = float(info.get("check_after_secs") or 1)
-            status = await self.account.call_json(
-                "GET",
-                "/2/media/upload",
-                params={"command": "STATUS", "media_id": media_id},
-                bucket="media.upload",
-            )
-            state = status.get("data", {}) if isinstance(status, dict) else {}
-            return delay
+            polled = True
+            return float(info.get("check_after_secs") or 1)
 
         await self.account.poll(check, max_seconds=UPLOAD_TIMEOUT, what="X media processing")
         if alt_text:
@@ -301,10 +304,13 @@ class XAdapter(Adapter):
                 idempotent=True,
             )
         kind = "gif" if mime_type == "image/gif" else mime_type.split("/", 1)[0]
+        size = state.get("image") or state.get("video") or {}
         return Media(
             id=media_id,
             kind=kind if kind in ("image", "video", "gif") else "other",
             alt_text=alt_text,
+            width=size.get("w"),
+            height=size.get("h"),
             network="x",
             raw={**state, "media_key": state.get("media_key") or init["data"].get("media_key")},
         )

@@ -46,7 +46,19 @@ ROUTES = (
     Route("*", r"/2/media/upload.*|/2/media/metadata", "media.upload"),
 )
 
-_PROBLEMS = "https://api.x.com/2/problems/"
+# X's problem types: the live API still answers with the api.twitter.com prefix; the current
+# OpenAPI description uses api.x.com. Both are read.
+_PROBLEM_PREFIXES = ("https://api.x.com/2/problems/", "https://api.twitter.com/2/problems/")
+
+
+def _problem_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        for prefix in _PROBLEM_PREFIXES:
+            if value.startswith(prefix):
+                return value[len(prefix) :]
+    return None
+
+
 # Problem types that are really rate limits, and their scope.
 _LIMIT_PROBLEMS = {
     "rate-limit-exceeded": "window",
@@ -61,9 +73,8 @@ def parse_error(status: int, body: Any, headers: httpx.Headers) -> ErrorInfo:
     ``{"error", "error_description"}`` bodies."""
     if not isinstance(body, dict):
         return ErrorInfo()
-    problem_type = body.get("type")
-    if isinstance(problem_type, str) and problem_type.startswith(_PROBLEMS):
-        kind = problem_type[len(_PROBLEMS) :]
+    kind = _problem_kind(body.get("type"))
+    if kind is not None:
         message = body.get("detail") or body.get("title")
         return ErrorInfo(
             code=kind,
@@ -74,12 +85,7 @@ def parse_error(status: int, body: Any, headers: httpx.Headers) -> ErrorInfo:
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         first = errors[0]
         code = first.get("code")
-        ptype = first.get("type")
-        sub_kind = (
-            ptype[len(_PROBLEMS) :]
-            if isinstance(ptype, str) and ptype.startswith(_PROBLEMS)
-            else None
-        )
+        sub_kind = _problem_kind(first.get("type"))
         message = first.get("message") or first.get("detail") or body.get("title")
         scope = "window" if str(code) == "88" else _LIMIT_PROBLEMS.get(sub_kind or "")
         return ErrorInfo(
@@ -92,7 +98,8 @@ def parse_error(status: int, body: Any, headers: httpx.Headers) -> ErrorInfo:
     if isinstance(error, str):
         description = body.get("error_description")
         return ErrorInfo(code=error, message=str(description) if description else None)
-    title = body.get("title") or body.get("detail")
+    # "about:blank" problems: the detail says more than the title when they differ.
+    title = body.get("detail") or body.get("title")
     return ErrorInfo(message=str(title) if title else None)
 
 

@@ -52,10 +52,13 @@ def test_sdk_core_never_imports_adapters_or_gateway_at_module_level() -> None:
 def test_importing_socialgate_loads_no_adapter() -> None:
     code = (
         "import sys, socialgate; "
-        "bad = [m for m in sys.modules if m.startswith(('socialgate.adapters', 'socialgate.gateway'))]; "
+        "prefixes = ('socialgate.adapters', 'socialgate.gateway'); "
+        "bad = [m for m in sys.modules if m.startswith(prefixes)]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -78,12 +81,37 @@ def test_unknown_network_is_a_clear_error() -> None:
 
 def test_public_names_are_pinned() -> None:
     contract = {
-        "Client", "Account", "BearerToken", "OAuth2Token", "OAuth1Token", "AppPassword", "OAuthApp",
-        "Profile", "Post", "Metrics", "Media", "Draft", "Capability",
-        "SocialGateError", "TransportError", "APIError", "BadRequest", "AuthenticationError",
-        "PermissionDenied", "NotFound", "Conflict", "RateLimited", "ServerError",
-        "ReauthorizationRequired", "NotSupported", "UpstreamSchemaError",
-        "TokenStore", "MemoryTokenStore", "SQLiteTokenStore", "BudgetStore", "MemoryBudgetStore",
+        "Client",
+        "Account",
+        "BearerToken",
+        "OAuth2Token",
+        "OAuth1Token",
+        "AppPassword",
+        "OAuthApp",
+        "Profile",
+        "Post",
+        "Metrics",
+        "Media",
+        "Draft",
+        "Capability",
+        "SocialGateError",
+        "TransportError",
+        "APIError",
+        "BadRequest",
+        "AuthenticationError",
+        "PermissionDenied",
+        "NotFound",
+        "Conflict",
+        "RateLimited",
+        "ServerError",
+        "ReauthorizationRequired",
+        "NotSupported",
+        "UpstreamSchemaError",
+        "TokenStore",
+        "MemoryTokenStore",
+        "SQLiteTokenStore",
+        "BudgetStore",
+        "MemoryBudgetStore",
     }
     assert contract <= set(sg.__all__)
     for name in sg.__all__:
@@ -91,11 +119,23 @@ def test_public_names_are_pinned() -> None:
 
 
 def test_error_tree_shape() -> None:
-    for cls in (sg.BadRequest, sg.AuthenticationError, sg.PermissionDenied, sg.NotFound,
-                sg.Conflict, sg.RateLimited, sg.ServerError):
+    for cls in (
+        sg.BadRequest,
+        sg.AuthenticationError,
+        sg.PermissionDenied,
+        sg.NotFound,
+        sg.Conflict,
+        sg.RateLimited,
+        sg.ServerError,
+    ):
         assert issubclass(cls, sg.APIError)
-    for cls in (sg.TransportError, sg.APIError, sg.ReauthorizationRequired, sg.NotSupported,
-                sg.UpstreamSchemaError):
+    for cls in (
+        sg.TransportError,
+        sg.APIError,
+        sg.ReauthorizationRequired,
+        sg.NotSupported,
+        sg.UpstreamSchemaError,
+    ):
         assert issubclass(cls, sg.SocialGateError)
 
 

@@ -15,7 +15,9 @@ import socialgate as sg
 APP = sg.OAuthApp("client-1", "secret-abcdef", redirect_uri="https://crm.example/cb")
 
 
-async def test_authorization_url_and_code_exchange(x_api: respx.MockRouter, client: sg.Client) -> None:
+async def test_authorization_url_and_code_exchange(
+    x_api: respx.MockRouter, client: sg.Client
+) -> None:
     flow = client.oauth("x", APP)
     auth = flow.authorization_url()
     url = urlsplit(auth.url)
@@ -51,7 +53,9 @@ async def test_authorization_url_and_code_exchange(x_api: respx.MockRouter, clie
         )
 
     x_api.post("/2/oauth2/token").mock(side_effect=token_endpoint)
-    code = flow.parse_callback(f"https://crm.example/cb?state={auth.state}&code=the-code", auth.state)
+    code = flow.parse_callback(
+        f"https://crm.example/cb?state={auth.state}&code=the-code", auth.state
+    )
     token = await flow.exchange_code(code, code_verifier=auth.code_verifier)
     assert token.access_token == "acc-1" and token.refresh_token == "ref-1"
     assert token.scopes == ("tweet.read", "users.read", "offline.access")
@@ -70,12 +74,20 @@ async def test_failed_exchange_is_a_clear_error_without_secrets(
     x_api: respx.MockRouter, client: sg.Client
 ) -> None:
     x_api.post("/2/oauth2/token").respond(
-        400, json={"error": "invalid_request", "error_description": "Value passed for the authorization code was invalid."}
+        400,
+        json={
+            "error": "invalid_request",
+            "error_description": "Value passed for the authorization code was invalid.",
+        },
     )
     with pytest.raises(sg.AuthenticationError) as info:
-        await client.oauth("x", APP).exchange_code("code-123456789", code_verifier="verifier-123456")
+        await client.oauth("x", APP).exchange_code(
+            "code-123456789", code_verifier="verifier-123456"
+        )
     text = str(info.value)
-    assert "invalid_request" in text and "code-123456789" not in text and "secret-abcdef" not in text
+    assert (
+        "invalid_request" in text and "code-123456789" not in text and "secret-abcdef" not in text
+    )
 
 
 def test_oauth_endpoints_follow_a_base_url_override() -> None:

@@ -63,8 +63,13 @@ async def test_limit_then_cursor_resumes_exactly(stop: int) -> None:
 
 
 async def test_await_gives_first_page_and_pages_iterates_pages() -> None:
-    page = await make(FakeServer())
-    assert page.items == [1, 2, 3] and page.next_cursor == "p2"
+    server = FakeServer()
+    paginator = make(server)
+    page = await paginator
+    assert page.items == [1, 2, 3] and page.body["meta"] == {"next_token": "p2"}
+    assert [i async for i in make(server, cursor=page.next_cursor)] == [4, 5, 6, 7]
+    # Awaiting does not move the paginator itself.
+    assert [i async for i in paginator] == [1, 2, 3, 4, 5, 6, 7]
     sizes = [len(p.items) async for p in make(FakeServer()).pages()]
     assert sizes == [3, 3, 1]
 
@@ -84,12 +89,21 @@ def test_styles() -> None:
     req = PageRequest("GET", "/x", {"limit": 10})
     ok = httpx.Response(200)
     assert TokenInMeta("next_token").apply(req, "t").params == {"limit": 10, "next_token": "t"}
-    body_style = CursorInBody(("data", "cursor"), "cursor", in_json=True, has_more=("data", "has_more"))
+    body_style = CursorInBody(
+        ("data", "cursor"), "cursor", in_json=True, has_more=("data", "has_more")
+    )
     assert body_style.next_cursor({"data": {"cursor": 5, "has_more": True}}, ok, req) == "5"
     assert body_style.next_cursor({"data": {"cursor": 5, "has_more": False}}, ok, req) is None
-    assert body_style.apply(PageRequest("POST", "/v", json={"a": 1}), "5").json == {"a": 1, "cursor": "5"}
-    linked = httpx.Response(200, headers={"Link": '<https://m.example/api/v1/x?max_id=9>; rel="next"'})
-    assert LinkHeader().next_cursor([{"id": 1}], linked, req) == "https://m.example/api/v1/x?max_id=9"
+    assert body_style.apply(PageRequest("POST", "/v", json={"a": 1}), "5").json == {
+        "a": 1,
+        "cursor": "5",
+    }
+    linked = httpx.Response(
+        200, headers={"Link": '<https://m.example/api/v1/x?max_id=9>; rel="next"'}
+    )
+    assert (
+        LinkHeader().next_cursor([{"id": 1}], linked, req) == "https://m.example/api/v1/x?max_id=9"
+    )
     assert LinkHeader().next_cursor([], linked, req) is None  # an empty page ends iteration
     nxt = LinkHeader().apply(req, "https://m.example/next")
     assert nxt.absolute and nxt.path == "https://m.example/next" and not nxt.params

@@ -195,9 +195,7 @@ async def test_429_with_reset_waits_then_retries_once(
     assert [s for s in clock.sleeps if s] == [pytest.approx(30)]
 
 
-async def test_monthly_usage_cap_is_not_retried(
-    x_api: respx.MockRouter, client: sg.Client
-) -> None:
+async def test_monthly_usage_cap_is_not_retried(x_api: respx.MockRouter, client: sg.Client) -> None:
     route = x_api.get("/2/tweets/20").respond(
         429,
         json={

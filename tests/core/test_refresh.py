@@ -89,7 +89,9 @@ async def test_two_accounts_on_one_credential_share_the_refresh(
     token_route = x_api.post("/2/oauth2/token").mock(side_effect=endpoint)
     x_api.get("/2/tweets/20").mock(side_effect=endpoint.api)
     a = client.account("x", expired_token(clock), app=APP, key="shared")
-    b = client.with_options(max_wait=5).account("twitter", expired_token(clock), app=APP, key="shared")
+    b = client.with_options(max_wait=5).account(
+        "twitter", expired_token(clock), app=APP, key="shared"
+    )
     await asyncio.gather(a.posts.get("20"), b.posts.get("20"), a.posts.get("20"))
     assert token_route.call_count == 1
 

@@ -52,7 +52,9 @@ async def test_create_whose_response_is_lost_is_not_resent(
     assert "not re-sent" in str(info.value)
 
 
-async def test_create_answered_5xx_is_not_resent(x_api: respx.MockRouter, client: sg.Client) -> None:
+async def test_create_answered_5xx_is_not_resent(
+    x_api: respx.MockRouter, client: sg.Client
+) -> None:
     route = x_api.post("/2/tweets").respond(503, json={"title": "Service Unavailable"})
     acct = client.account("x", sg.OAuth2Token(access_token="user-token-abcdef"))
     with pytest.raises(sg.ServerError) as info:
@@ -60,7 +62,9 @@ async def test_create_answered_5xx_is_not_resent(x_api: respx.MockRouter, client
     assert route.call_count == 1 and info.value.outcome_unknown
 
 
-async def test_create_that_never_left_is_retried(x_api: respx.MockRouter, client: sg.Client) -> None:
+async def test_create_that_never_left_is_retried(
+    x_api: respx.MockRouter, client: sg.Client
+) -> None:
     route = x_api.post("/2/tweets").mock(
         side_effect=[httpx.ConnectError("refused"), httpx.Response(201, json=CREATED)]
     )
@@ -92,7 +96,12 @@ async def test_client_errors_are_not_retried(x_api: respx.MockRouter, client: sg
     route = x_api.get("/2/tweets/20").respond(
         400,
         json={
-            "errors": [{"parameters": {"id": ["x"]}, "message": "The `id` query parameter value [x] is not valid"}],
+            "errors": [
+                {
+                    "parameters": {"id": ["x"]},
+                    "message": "The `id` query parameter value [x] is not valid",
+                }
+            ],
             "title": "Invalid Request",
             "detail": "One or more parameters to your request was invalid.",
             "type": "https://api.x.com/2/problems/invalid-request",

@@ -50,7 +50,7 @@ def test_naive_expiry_is_rejected() -> None:
     from datetime import datetime
 
     with pytest.raises(ValueError, match="timezone-aware"):
-        sg.OAuth2Token(access_token="a", expires_at=datetime(2030, 1, 1))  # noqa: DTZ001
+        sg.OAuth2Token(access_token="a", expires_at=datetime(2030, 1, 1))
 
 
 async def test_refresh_failure_text_has_no_secret(
