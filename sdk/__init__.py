@@ -7,6 +7,7 @@ async with sg.Client() as client:
     post = await acct.posts.get("20")
 """
 
+from . import sandbox
 from ._account import Account
 from ._budgets import BudgetStore, MemoryBudgetStore
 from ._client import Client
@@ -81,4 +82,5 @@ __all__ = [
     "__version__",
     "available_networks",
     "register_adapter",
+    "sandbox",
 ]

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from . import __version__
 
+USAGE = """usage: socialgate <command> [options]
+
+commands:
+  sandbox serve   run the local emulator of the networks' APIs (socialgate sandbox serve --help)
+  --version       print the version
+"""
+
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="socialgate", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"socialgate {__version__}")
-    parser.add_argument("command", nargs="?", choices=["sandbox"], help="what to run")
-    known, rest = parser.parse_known_args(args)
-    if known.command == "sandbox":
-        from .sandbox.cli import serve
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0
+    if args[0] == "--version":
+        print(f"socialgate {__version__}")
+        return 0
+    if args[0] == "sandbox":
+        from .sandbox.cli import main as sandbox_main
 
-        return serve(rest)
-    parser.print_help()
-    return 0
+        return sandbox_main(args[1:])
+    print(f"socialgate: unknown command {args[0]!r}\n\n{USAGE}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

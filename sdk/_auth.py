@@ -212,7 +212,11 @@ def _refresh_error(
         code = code.get("code")
     description = data.get("error_description") if isinstance(data, dict) else None
     status = response.status_code
-    if code in ("invalid_grant", "invalid_token") or (status in (400, 401) and code is None):
+    # X answers a reused or revoked refresh token with invalid_request ("Value passed for the
+    # token was invalid"); other networks use invalid_grant. Either way only consent helps.
+    if code in ("invalid_grant", "invalid_token", "invalid_request") or (
+        status in (400, 401) and code is None
+    ):
         error: SocialGateError = ReauthorizationRequired(
             f"the refresh token was refused ({code or status}): it was revoked, expired or "
             "already used; send the user through OAuth consent again",

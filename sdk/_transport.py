@@ -62,6 +62,9 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         # requests reserve them too.
         self._discovered: dict[str, list[str]] = {}
 
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         ctx = request.extensions.get(EXTENSION)
         if ctx is None:

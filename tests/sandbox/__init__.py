@@ -1,0 +1,1 @@
+"""Tests of socialgate.sandbox and the network emulators."""
