@@ -32,7 +32,7 @@ from ._models import Capability
 from ._pagination import PageRequest
 from ._ratelimit_headers import RateLimitInfo, parse_retry_after
 from ._resources import MediaResource, MentionsResource, PostsResource, ProfilesResource
-from ._spec import ProviderSpec
+from ._spec import ErrorInfo, ProviderSpec
 from ._transport import EXTENSION, RequestContext
 
 if TYPE_CHECKING:
@@ -199,6 +199,8 @@ class Account:
         ctx = self._context(bucket or self.spec.bucket_for(method, route_path), cost)
         if idempotent is None:
             idempotent = method in _IDEMPOTENT_METHODS
+        if self.spec.headers:
+            headers = {**dict(self.spec.headers), **(headers or {})}
         request = self.client.http.build_request(
             method,
             url,
@@ -286,13 +288,30 @@ class Account:
             raise await self._error_for(response, ctx)
         return response
 
-    async def _error_for(self, response: httpx.Response, ctx: RequestContext) -> SocialGateError:
+    async def body_error(
+        self, response: httpx.Response, info: ErrorInfo, *, bucket: str | None = None
+    ) -> SocialGateError:
+        """The error for a successful-looking answer whose body says it failed (Reddit's
+        ``RATELIMIT`` in a 200, TikTok's non-zero ``code``). A body-level rate limit also
+        empties the bucket's budget. The adapter raises what this returns."""
+        route_path = response.request.url.path if response.request else ""
+        ctx = self._context(
+            bucket or self.spec.bucket_for(response.request.method, route_path), 1.0
+        )
+        error = await self._error_for(response, ctx, info)
+        self.scrub(error)
+        return error
+
+    async def _error_for(
+        self, response: httpx.Response, ctx: RequestContext, info: ErrorInfo | None = None
+    ) -> SocialGateError:
         status = response.status_code
-        try:
-            body: Any = jsonlib.loads(response.content) if response.content else None
-        except ValueError:
-            body = None
-        info = self.spec.parse_error(status, body, response.headers)
+        if info is None:
+            try:
+                body: Any = jsonlib.loads(response.content) if response.content else None
+            except ValueError:
+                body = None
+            info = self.spec.parse_error(status, body, response.headers)
         effective = info.status_override or status
         what = f"{self.spec.display_name} answered HTTP {status}"
         if info.code:
@@ -313,9 +332,7 @@ class Account:
                 **common,
             )
         if info.rate_limit_scope or effective == 429:
-            return await self._rate_limited(
-                response, ctx, what, info.rate_limit_scope, common, raw_body
-            )
+            return await self._rate_limited(response, ctx, what, info, common, raw_body)
         cls = error_class_for_status(effective)
         return cls(f"{what}.{_HINTS.get(cls.__name__, '')}", body=raw_body, **common)
 
@@ -324,21 +341,23 @@ class Account:
         response: httpx.Response,
         ctx: RequestContext,
         what: str,
-        body_scope: str | None,
+        info: ErrorInfo,
         common: dict[str, Any],
         raw_body: str | None,
     ) -> RateLimited:
         store = self.client.budget_store
         now = self.client.clock.time()
-        retry_after = None
+        body_scope = info.rate_limit_scope
+        retry_after = info.retry_after
         if "retry-after" in response.headers:
             retry_after = parse_retry_after(response.headers["retry-after"], now=now)
         scope = body_scope or "window"
         if scope == "window":
             budget = await store.get(ctx.key)
-            reset_epoch = (
-                budget.reset_at if budget and budget.reset_at and budget.reset_at > now else None
-            )
+            # Only a reset the server stated counts; a locally guessed window does not.
+            reset_epoch = None
+            if budget is not None and budget.confirmed and (budget.reset_at or 0.0) > now:
+                reset_epoch = budget.reset_at
             if body_scope and response.status_code != 429:
                 # A body-level limit (a 200/400/403) carries no headers the transport read.
                 reset_epoch = reset_epoch or now + (retry_after or _BODY_LIMIT_BACKOFF)

@@ -102,7 +102,8 @@ class ErrorInfo:
 
     ``rate_limit_scope`` marks a body-level rate limit (a 200/400/403 that is really a 429);
     ``reauth`` marks a revoked or dead credential; ``status_override`` lets a body code pick
-    the error class where the HTTP status misleads (Graph's 400 for throttling).
+    the error class where the HTTP status misleads (Graph's 400 for throttling);
+    ``retry_after`` carries a wait the body states, for answers without a header.
     """
 
     code: str | None = None
@@ -110,6 +111,8 @@ class ErrorInfo:
     rate_limit_scope: Scope | None = None
     reauth: bool = False
     status_override: int | None = None
+    # Seconds to wait, when the body says so ("try again in 5 minutes").
+    retry_after: float | None = None
 
 
 def default_error_parser(status: int, body: Any, headers: httpx.Headers) -> ErrorInfo:
