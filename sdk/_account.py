@@ -73,7 +73,7 @@ class Account:
         self._contexts: dict[str, RequestContext] = {}
         self._manager = None
         if isinstance(credential, OAuth2Token):
-            self._manager = client._token_manager(self.spec, key, credential, app)
+            self._manager = client._token_manager(self.spec, key, credential, app, self.base_url)
         self.adapter = adapter_cls(self)
         self._auth = self.adapter.auth() or self._default_auth()
         self.profiles = ProfilesResource(self)

@@ -162,13 +162,16 @@ class Client:
             base_url=url,
         )
 
-    def oauth(self, network: str, app: OAuthApp | None = None) -> OAuthFlow:
-        """Authorization-code (+PKCE) helpers for connecting a user account."""
+    def oauth(
+        self, network: str, app: OAuthApp | None = None, *, base_url: str | None = None
+    ) -> OAuthFlow:
+        """Authorization-code (+PKCE) helpers for connecting a user account. ``base_url``
+        selects the server for networks with many (a Mastodon instance)."""
         spec = load_adapter(network).spec
         app = app or self.apps.get(spec.name)
         if app is None:
             raise ValueError(f"no OAuthApp for {spec.name}: pass app= or Client(apps=...)")
-        return OAuthFlow(self, spec, app, self._base_url_for(spec))
+        return OAuthFlow(self, spec, app, base_url or self._base_url_for(spec))
 
     def with_options(self, **changes: Any) -> Client:
         """A copy with other options (``on_rate_limit``, ``max_wait``, ``timeout``,
@@ -196,7 +199,12 @@ class Client:
         return spec.base_url
 
     def _token_manager(
-        self, spec: ProviderSpec, key: str, token: OAuth2Token, app: OAuthApp | None
+        self,
+        spec: ProviderSpec,
+        key: str,
+        token: OAuth2Token,
+        app: OAuthApp | None,
+        base_url: str | None = None,
     ) -> TokenManager:
         manager = self._managers.get((spec.name, key))
         if manager is None:
@@ -205,7 +213,7 @@ class Client:
                 key=key,
                 token=token,
                 store=_LazyStore(self),
-                oauth=_token_endpoint_on(spec, self._base_url_for(spec)),
+                oauth=_token_endpoint_on(spec, base_url or self._base_url_for(spec)),
                 app=app,
                 send=self._send_unauthenticated,
                 clock=self.clock,
