@@ -9,6 +9,7 @@ async with sg.Client() as client:
 
 from . import sandbox
 from ._account import Account
+from ._aiohttp import AiohttpTransport
 from ._budgets import BudgetStore, MemoryBudgetStore
 from ._client import Client
 from ._clock import Clock, FakeClock, SystemClock
@@ -41,6 +42,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "APIError",
     "Account",
+    "AiohttpTransport",
     "AppPassword",
     "AuthenticationError",
     "AuthorizationRequest",

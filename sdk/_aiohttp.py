@@ -1,0 +1,133 @@
+"""An ``httpx`` transport that sends over aiohttp: the SDK's default network layer.
+
+httpx's own transport costs several times more CPU per request than aiohttp on this kind of
+workload (see bench/loopback.py), so socialgate keeps httpx's API (requests, responses, auth
+flows, ASGI and mock transports) and swaps only the bytes-on-the-wire part. Bodies are passed
+through undecoded, so httpx decompresses them exactly as with its own transport.
+
+respx keeps working for users: when respx (or anything else) has patched httpx's or httpcore's
+request handling, requests go through a plain ``httpx.AsyncHTTPTransport`` so the mock sees them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpcore
+import httpx
+
+__all__ = ["AiohttpTransport"]
+
+_HTTPX_HANDLER = httpx.AsyncHTTPTransport.handle_async_request
+_HTTPCORE_HANDLER = httpcore.AsyncConnectionPool.handle_async_request
+
+
+def _mocked() -> bool:
+    """Whether a mocking library has replaced httpx's or httpcore's request handling."""
+    return (
+        httpx.AsyncHTTPTransport.handle_async_request is not _HTTPX_HANDLER
+        or httpcore.AsyncConnectionPool.handle_async_request is not _HTTPCORE_HANDLER
+    )
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """``sg.Client(transport=sg.AiohttpTransport(...))``; the default when aiohttp is
+    installed. ``limit`` caps open connections (all hosts), ``limit_per_host`` per host."""
+
+    def __init__(
+        self, *, limit: int = 100, limit_per_host: int = 0, verify: bool = True, ttl_dns: int = 300
+    ) -> None:
+        import aiohttp  # imported here so that socialgate imports without it
+
+        self._aiohttp = aiohttp
+        self._limit = limit
+        self._limit_per_host = limit_per_host
+        self._verify = verify
+        self._ttl_dns = ttl_dns
+        self._session: Any = None
+        self._fallback: httpx.AsyncHTTPTransport | None = None
+        self._errors = _error_map(aiohttp)
+
+    def _get_session(self) -> Any:
+        # Created on first use, inside the running event loop.
+        if self._session is None:
+            aiohttp = self._aiohttp
+            connector = aiohttp.TCPConnector(
+                limit=self._limit,
+                limit_per_host=self._limit_per_host,
+                ttl_dns_cache=self._ttl_dns,
+                ssl=None if self._verify else False,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
+                trust_env=False,
+            )
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if _mocked():
+            if self._fallback is None:
+                self._fallback = httpx.AsyncHTTPTransport(verify=self._verify)
+            return await self._fallback.handle_async_request(request)
+        session = self._get_session()
+        body = await request.aread() if request.method not in ("GET", "HEAD") else None
+        timeouts = request.extensions.get("timeout") or {}
+        timeout = self._aiohttp.ClientTimeout(
+            total=None,
+            connect=timeouts.get("pool"),
+            sock_connect=timeouts.get("connect"),
+            sock_read=timeouts.get("read"),
+        )
+        try:
+            async with session.request(
+                request.method,
+                str(request.url),
+                headers=request.headers.multi_items(),
+                data=body or None,
+                allow_redirects=False,
+                timeout=timeout,
+            ) as upstream:
+                content = await upstream.read()
+                return httpx.Response(
+                    upstream.status,
+                    headers=upstream.raw_headers,
+                    content=content,
+                    request=request,
+                    extensions={"http_version": b"HTTP/1.1"},
+                )
+        except self._aiohttp.ClientError as exc:
+            raise self._translate(exc, request) from exc
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout("timed out waiting for the answer", request=request) from exc
+
+    def _translate(self, exc: Exception, request: httpx.Request) -> httpx.TransportError:
+        for kind, target in self._errors:
+            if isinstance(exc, kind):
+                return target(f"{type(exc).__name__}: {exc}", request=request)
+        return httpx.ReadError(f"{type(exc).__name__}: {exc}", request=request)
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._fallback is not None:
+            await self._fallback.aclose()
+            self._fallback = None
+
+
+def _error_map(aiohttp: Any) -> list[tuple[type[BaseException], type[httpx.TransportError]]]:
+    """aiohttp's failures as the httpx errors the SDK classifies (order matters: subclasses
+    first). Connect-phase errors mean the request never left."""
+    pairs: list[tuple[str, type[httpx.TransportError]]] = [
+        ("ConnectionTimeoutError", httpx.ConnectTimeout),
+        ("ClientConnectorError", httpx.ConnectError),
+        ("SocketTimeoutError", httpx.ReadTimeout),
+        ("ServerTimeoutError", httpx.ReadTimeout),
+        ("ServerDisconnectedError", httpx.RemoteProtocolError),
+        ("ClientPayloadError", httpx.RemoteProtocolError),
+        ("InvalidURL", httpx.UnsupportedProtocol),
+    ]
+    return [(getattr(aiohttp, name), target) for name, target in pairs if hasattr(aiohttp, name)]

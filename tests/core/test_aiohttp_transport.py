@@ -1,0 +1,132 @@
+"""The default transport against a real loopback socket, and respx still intercepting it."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import respx
+
+import socialgate as sg
+
+TWEET = {"data": {"id": "20", "text": "just setting up my twttr"}}
+
+
+class TinyServer:
+    """A minimal HTTP/1.1 server: records requests, answers from a script."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.hang = False
+        self.server: asyncio.Server | None = None
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode().split("\r\n")
+                headers = {k.lower(): v for k, v in (ln.split(": ", 1) for ln in lines[1:] if ln)}
+                body = await reader.readexactly(int(headers.get("content-length", 0)))
+                self.requests.append((lines[0], headers, body))
+                if self.hang:
+                    await asyncio.sleep(3600)
+                payload = gzip.compress(json.dumps(TWEET).encode())
+                status = "201 Created" if lines[0].startswith("POST") else "200 OK"
+                writer.write(
+                    f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n"
+                    f"content-encoding: gzip\r\ncontent-length: {len(payload)}\r\n"
+                    "x-rate-limit-limit: 900\r\nx-rate-limit-remaining: 899\r\n"
+                    "x-rate-limit-reset: 4102444800\r\n\r\n".encode()
+                    + payload
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[TinyServer]:
+    tiny = TinyServer()
+    tiny.server = await asyncio.start_server(tiny.handle, "127.0.0.1", 0)
+    yield tiny
+    tiny.server.close()
+    await tiny.server.wait_closed()
+
+
+async def test_requests_and_gzip_answers_round_trip(server: TinyServer) -> None:
+    async with sg.Client(base_urls={"x": server.url}, token_store=sg.MemoryTokenStore()) as c:
+        assert isinstance(c.http._transport._inner, sg.AiohttpTransport)  # type: ignore[attr-defined]
+        acct = c.account("x", sg.OAuth2Token(access_token="user-token-abc"))
+        post = await acct.posts.get("20")
+        created = await acct.posts.create(sg.Draft(text="héllo"))
+        assert acct.rate_limits["tweets.lookup"].remaining == 899
+    assert post.text == TWEET["data"]["text"] and created.id == "20"
+    (line, headers, _), (post_line, post_headers, body) = server.requests
+    assert line.startswith("GET /2/tweets/20?") and "expansions=author_id" in line
+    assert headers["authorization"] == "Bearer user-token-abc"
+    assert headers["user-agent"].startswith("socialgate/")
+    assert post_line.startswith("POST /2/tweets ")
+    assert post_headers["content-type"] == "application/json"
+    assert json.loads(body) == {"text": "héllo"}
+
+
+async def test_connection_refused_is_a_transport_error_that_never_left() -> None:
+    with __import__("socket").socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening: connections are refused
+        async with sg.Client(
+            base_urls={"x": f"http://127.0.0.1:{port}"},
+            token_store=sg.MemoryTokenStore(),
+            clock=sg.FakeClock(),
+        ) as c:
+            acct = c.account("x", sg.OAuth2Token(access_token="user-token-abc"))
+            with pytest.raises(sg.TransportError) as info:
+                await acct.posts.create(sg.Draft(text="hi"))
+    assert info.value.sent is False and not info.value.outcome_unknown
+
+
+async def test_read_timeout_on_a_write_is_not_resent(server: TinyServer) -> None:
+    server.hang = True
+    async with sg.Client(
+        base_urls={"x": server.url}, token_store=sg.MemoryTokenStore(), timeout=0.2
+    ) as c:
+        acct = c.account("x", sg.OAuth2Token(access_token="user-token-abc"))
+        with pytest.raises(sg.TransportError) as info:
+            await acct.posts.create(sg.Draft(text="hi"))
+    assert info.value.outcome_unknown and len(server.requests) == 1
+
+
+async def test_respx_intercepts_the_default_transport() -> None:
+    with respx.mock(base_url="https://api.x.com") as api:
+        route = api.get("/2/tweets/20").respond(200, json=TWEET)
+        async with sg.Client(token_store=sg.MemoryTokenStore()) as c:
+            post = await c.account("x", sg.BearerToken("app-token")).posts.get("20")
+    assert post.id == "20" and route.called
+
+
+async def test_respx_httpx_mode_intercepts_too() -> None:
+    with respx.mock(base_url="https://api.x.com", using="httpx") as api:
+        api.get("/2/tweets/20").respond(200, json=TWEET)
+        async with sg.Client(token_store=sg.MemoryTokenStore()) as c:
+            assert (await c.account("x", sg.BearerToken("t")).posts.get("20")).id == "20"
+
+
+async def test_httpx_transport_can_be_chosen(server: TinyServer) -> None:
+    async with sg.Client(
+        base_urls={"x": server.url},
+        token_store=sg.MemoryTokenStore(),
+        transport=httpx.AsyncHTTPTransport(),
+    ) as c:
+        assert (await c.account("x", sg.BearerToken("t")).posts.get("20")).id == "20"
