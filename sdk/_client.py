@@ -51,8 +51,9 @@ class Client:
     - ``apps``: OAuth app settings per network, used for refresh and connect flows.
     - ``on_rate_limit``: ``"wait"`` (up to ``max_wait`` seconds) or ``"raise"``.
     - ``transport``: the inner httpx transport (default: ``AiohttpTransport``, aiohttp under
-      httpx; pass ``httpx.AsyncHTTPTransport()`` for httpx's own); ``clock``: an
-      injectable clock.
+      httpx; pass ``httpx.AsyncHTTPTransport()`` for httpx's own), or ``http_client``: your
+      own ``httpx.AsyncClient`` (proxies, certificates), whose transport gets the rate
+      limiter wrapped around it; ``clock``: an injectable clock.
     """
 
     def __init__(
@@ -68,6 +69,7 @@ class Client:
         max_wait: float = 900.0,
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
         clock: Clock | None = None,
         user_agent: str | None = None,
         headers: Mapping[str, str] | None = None,
@@ -81,9 +83,11 @@ class Client:
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.options = ClientOptions(on_rate_limit, max_wait, timeout)
         self.clock: Clock = clock or SystemClock()
+        if transport is not None and http_client is not None:
+            raise ValueError("pass transport= or http_client=, not both")
         self._inner_transport = transport
+        self._given_http = http_client
         self._headers = {"User-Agent": user_agent or _USER_AGENT, **(headers or {})}
-        self._http: httpx.AsyncClient | None = None
         self._managers: dict[tuple[str, str], TokenManager] = {}
         self._shared = _Shared()
 
@@ -103,7 +107,8 @@ class Client:
 
     async def aclose(self) -> None:
         if self._shared.http is not None:
-            await self._shared.http.aclose()
+            if self._shared.owned:
+                await self._shared.http.aclose()
             self._shared.http = None
         store = self._token_store
         closer = getattr(store, "aclose", None)
@@ -113,6 +118,14 @@ class Client:
     @property
     def http(self) -> httpx.AsyncClient:
         """The shared ``httpx.AsyncClient`` (created on first use, inside the running loop)."""
+        if self._shared.http is None and self._given_http is not None:
+            # Your client keeps its settings (proxies, certificates, limits); its transport
+            # is wrapped by the rate limiter. You own it: close it yourself.
+            given = self._given_http
+            given._transport = RateLimitTransport(given._transport, self.budget_store, self.clock)
+            given.headers.setdefault("User-Agent", self._headers["User-Agent"])
+            self._shared.http = given
+            self._shared.owned = False
         if self._shared.http is None:
             inner = self._inner_transport or _default_transport()
             self._shared.http = httpx.AsyncClient(
@@ -243,6 +256,7 @@ class _Shared:
 
     def __init__(self) -> None:
         self.http: httpx.AsyncClient | None = None
+        self.owned = True
 
 
 class _LazyStore:

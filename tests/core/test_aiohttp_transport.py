@@ -130,3 +130,16 @@ async def test_httpx_transport_can_be_chosen(server: TinyServer) -> None:
         transport=httpx.AsyncHTTPTransport(),
     ) as c:
         assert (await c.account("x", sg.BearerToken("t")).posts.get("20")).id == "20"
+
+
+async def test_own_http_client_is_used_rate_limited_and_left_open(server: TinyServer) -> None:
+    own = httpx.AsyncClient(headers={"X-Corp-Trace": "abc"})
+    async with sg.Client(
+        base_urls={"x": server.url}, token_store=sg.MemoryTokenStore(), http_client=own
+    ) as c:
+        acct = c.account("x", sg.BearerToken("t"))
+        assert (await acct.posts.get("20")).id == "20"
+        assert acct.rate_limits["tweets.lookup"].remaining == 899
+    assert server.requests[0][1]["x-corp-trace"] == "abc"
+    assert not own.is_closed
+    await own.aclose()
