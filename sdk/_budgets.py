@@ -20,6 +20,9 @@ __all__ = ["Budget", "BudgetStore", "Decision", "MemoryBudgetStore", "StaticBudg
 # Reset times within this many seconds of each other describe the same window (headers
 # have one-second resolution and Date-based skew correction jitters by as much).
 _SAME_WINDOW_TOLERANCE = 1.5
+# With no limit known yet, one request probes the budget and the others wait for its
+# answer, polling this often (a few milliseconds, once per new bucket).
+_PROBE_POLL = 0.005
 # Meta's usage headers are percentages; at this level the next call risks a block.
 _USAGE_STOP_PCT = 95.0
 _USAGE_DEFAULT_BACKOFF = 300.0
@@ -43,6 +46,8 @@ class Decision:
     reset_at: float | None = None
     scope: str = "window"
     limit: float | None = None
+    # A slow-start wait for the first answer of an unknown budget, not a rate limit.
+    probe: bool = False
 
 
 @dataclass(slots=True)
@@ -58,6 +63,8 @@ class Budget:
     confirmed: bool = False
     # The scope this budget has when no quota hold is in force.
     base_scope: str = "window"
+    # Whether any answer for this key has come back (headers or not).
+    answered: bool = False
 
     def snapshot(self) -> Budget:
         return replace(self)
@@ -71,7 +78,7 @@ class BudgetStore(Protocol):
         ...
 
     async def release(self, keys: Sequence[str]) -> None:
-        """A reserved request finished without an answer carrying budget headers."""
+        """A reserved request finished (after ``update`` when its answer had headers)."""
         ...
 
     async def update(self, key: str, info: RateLimitInfo, *, now: float) -> None:
@@ -129,6 +136,11 @@ class MemoryBudgetStore:
             budget = self._budget(key, static, now)
             self._roll(budget, now)
             budgets.append(budget)
+            if budget.remaining is None and not budget.answered and budget.inflight > 0:
+                # Slow start: nothing is known about this budget until the first answer.
+                if worst is None:
+                    worst = Decision(_PROBE_POLL, key, None, budget.scope, None, probe=True)
+                continue
             if budget.remaining is not None and budget.remaining < cost:
                 if budget.reset_at is None and budget.window:
                     budget.reset_at = now + budget.window
@@ -150,8 +162,10 @@ class MemoryBudgetStore:
     async def release(self, keys: Sequence[str]) -> None:
         for key in keys:
             budget = self._budgets.get(key)
-            if budget is not None and budget.inflight > 0:
-                budget.inflight -= 1
+            if budget is not None:
+                budget.answered = True
+                if budget.inflight > 0:
+                    budget.inflight -= 1
 
     async def update(self, key: str, info: RateLimitInfo, *, now: float) -> None:
         budget = self._budget(key, None, now)

@@ -89,6 +89,9 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
             decision = await self._store.acquire(keys, now=self._clock.time(), cost=ctx.cost)
             if decision.wait <= 0:
                 return
+            if decision.probe:
+                await self._clock.sleep(decision.wait)
+                continue
             wait = decision.wait + ctx.reset_margin
             if (
                 decision.scope != "window"

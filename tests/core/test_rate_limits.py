@@ -244,3 +244,49 @@ async def test_rate_limits_property_reports_the_latest_headers(
     await acct.posts.get("20")
     info = acct.rate_limits["tweets.lookup"]
     assert (info.limit, info.remaining, info.reset_at) == (450, 449, int(clock.time() + 900))
+
+
+async def test_unknown_budget_slow_starts_and_never_overdraws(
+    x_api: respx.MockRouter, client: sg.Client, clock: sg.FakeClock
+) -> None:
+    """No static limit (media.upload): 50 concurrent calls must not all fly before the first
+    answer says the window holds only 20."""
+    server = WindowedEndpoint(clock, limit=20, window=60)
+    x_api.get("/2/media/upload").mock(side_effect=server)
+    acct = client.account("x", sg.OAuth2Token(access_token="user-token-abcdef"))
+
+    async def status() -> None:
+        await acct.request("GET", "/2/media/upload", params={"command": "STATUS", "media_id": "1"})
+
+    await asyncio.gather(*(status() for _ in range(50)))
+    assert server.refused == 0 and len(server.sent_at) == 50
+
+
+async def test_a_network_without_headers_is_not_serialised(
+    x_api: respx.MockRouter, client: sg.Client, clock: sg.FakeClock
+) -> None:
+    in_flight = 0
+    peak = 0
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0)
+        in_flight -= 1
+        return httpx.Response(200, json={"data": {}})
+
+    x_api.get("/2/media/upload").mock(side_effect=answer)
+    acct = client.account("x", sg.OAuth2Token(access_token="user-token-abcdef"))
+    await acct.request("GET", "/2/media/upload")  # the first answer has no budget headers
+    await asyncio.gather(*(acct.request("GET", "/2/media/upload") for _ in range(10)))
+    assert peak > 1
+
+
+async def test_slow_start_does_not_raise_in_raise_mode(
+    x_api: respx.MockRouter, clock: sg.FakeClock, token_store: sg.TokenStore
+) -> None:
+    x_api.get("/2/media/upload").respond(200, json={"data": {}})
+    async with sg.Client(clock=clock, token_store=token_store, on_rate_limit="raise") as client:
+        acct = client.account("x", sg.OAuth2Token(access_token="user-token-abcdef"))
+        await asyncio.gather(*(acct.request("GET", "/2/media/upload") for _ in range(5)))
