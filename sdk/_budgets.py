@@ -48,6 +48,8 @@ class Decision:
     limit: float | None = None
     # A slow-start wait for the first answer of an unknown budget, not a rate limit.
     probe: bool = False
+    # Whether reset_at is what the server said (False: a guess from the configured window).
+    confirmed: bool = True
 
 
 @dataclass(slots=True)
@@ -65,6 +67,8 @@ class Budget:
     base_scope: str = "window"
     # Whether any answer for this key has come back (headers or not).
     answered: bool = False
+    # The last reset time the server stated; consecutive ones reveal the window length.
+    server_reset: float | None = None
 
     def snapshot(self) -> Budget:
         return replace(self)
@@ -147,7 +151,12 @@ class MemoryBudgetStore:
                 wait = (budget.reset_at - now) if budget.reset_at is not None else 1.0
                 if worst is None or wait > worst.wait:
                     worst = Decision(
-                        max(wait, 0.0), key, budget.reset_at, budget.scope, budget.limit
+                        max(wait, 0.0),
+                        key,
+                        budget.reset_at,
+                        budget.scope,
+                        budget.limit,
+                        confirmed=budget.confirmed,
                     )
         if worst is not None:
             return worst
@@ -206,6 +215,13 @@ class MemoryBudgetStore:
         if newer:
             budget.remaining = server_view
             if reset_at is not None:
+                previous = budget.server_reset
+                if previous is not None and reset_at > previous + _SAME_WINDOW_TOLERANCE:
+                    # Fixed windows follow each other: the gap is the window (or a multiple
+                    # when windows passed unused), which beats a configured guess.
+                    observed = reset_at - previous
+                    budget.window = min(budget.window or observed, observed)
+                budget.server_reset = reset_at
                 budget.reset_at = reset_at
                 budget.confirmed = True
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
 import time
 from datetime import UTC, datetime
 from typing import Protocol
@@ -41,12 +42,22 @@ class SystemClock:
 
 
 class FakeClock:
-    """A clock that only moves when slept on or advanced: ``sleep`` returns at once and
-    moves time forward. Use it in tests and simulations (``sg.Client(clock=FakeClock())``)."""
+    """Virtual time for tests and simulations (``sg.Client(clock=FakeClock())``).
+
+    ``sleep`` returns without waiting for real, and time behaves as it would for concurrent
+    code: sleepers wake in deadline order, and the clock moves to a sleeper's deadline only
+    after everything else that can run (requests in flight) has had its turn and no earlier
+    sleeper is pending. ``sleeps`` records every requested sleep.
+    """
+
+    # How many event-loop turns to let runnable work settle before time moves.
+    SETTLE_TURNS = 50
 
     def __init__(self, start: float = 1_700_000_000.0) -> None:
         self._t = float(start)
         self._mono = 0.0
+        self._seq = 0
+        self._pending: list[tuple[float, int]] = []
         self.sleeps: list[float] = []
 
     def time(self) -> float:
@@ -65,5 +76,17 @@ class FakeClock:
     async def sleep(self, seconds: float) -> None:
         seconds = max(0.0, seconds)
         self.sleeps.append(seconds)
-        self.advance(seconds)
-        await asyncio.sleep(0)
+        self._seq += 1
+        entry = (self._t + seconds, self._seq)
+        heapq.heappush(self._pending, entry)
+        try:
+            while True:
+                for _ in range(self.SETTLE_TURNS):
+                    await asyncio.sleep(0)
+                if self._pending[0] == entry:
+                    if entry[0] > self._t:
+                        self.advance(entry[0] - self._t)
+                    return
+        finally:
+            self._pending.remove(entry)
+            heapq.heapify(self._pending)

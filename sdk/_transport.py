@@ -9,6 +9,7 @@ for a rate limit on its own.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -61,6 +62,8 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         # Sub-budgets learned from headers (X's 24-hour limits), per main key, so that later
         # requests reserve them too.
         self._discovered: dict[str, list[str]] = {}
+        # Set when a key's budget learns something, so waiters reconsider at once.
+        self._changed: dict[str, asyncio.Event] = {}
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -76,31 +79,59 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
             response = await self._inner.handle_async_request(request)
         except BaseException:
             await self._store.release([k for k, _ in keys])
+            self._signal(ctx.key)
             raise
         await self._learn(ctx, response)
         await self._store.release([k for k, _ in keys])
+        self._signal(ctx.key)  # a first answer ends a slow start
         return response
 
     async def _reserve(
         self, ctx: RequestContext, keys: list[tuple[str, StaticBudget | None]]
     ) -> None:
-        waited = 0.0
+        started = self._clock.time()
         while True:
             decision = await self._store.acquire(keys, now=self._clock.time(), cost=ctx.cost)
             if decision.wait <= 0:
                 return
             if decision.probe:
-                await self._clock.sleep(decision.wait)
+                await self._wait(decision.key, decision.wait)
                 continue
             wait = decision.wait + ctx.reset_margin
-            if (
-                decision.scope != "window"
-                or ctx.on_rate_limit == "raise"
-                or waited + wait > ctx.max_wait
-            ):
+            allowance = ctx.max_wait - (self._clock.time() - started)
+            if decision.scope != "window" or ctx.on_rate_limit == "raise":
                 raise _refusal(ctx, decision, wait)
-            await self._clock.sleep(wait)
-            waited += wait
+            if wait > allowance:
+                if decision.confirmed or allowance <= 0:
+                    raise _refusal(ctx, decision, wait)
+                # The reset is only guessed from the configured window; an answer may
+                # correct it, so wait what the caller allows and look again.
+                wait = allowance
+            await self._wait(decision.key, wait)
+
+    async def _wait(self, key: str | None, seconds: float) -> None:
+        """Sleep until ``seconds`` pass or the key's budget learns something new (an answer
+        may reveal an earlier reset than the one guessed from the configured window)."""
+        if key is None:
+            await self._clock.sleep(seconds)
+            return
+        event = self._changed.get(key)
+        if event is None:
+            event = self._changed[key] = asyncio.Event()
+        sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
+        changed = asyncio.ensure_future(event.wait())
+        try:
+            await asyncio.wait((sleeper, changed), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, changed):
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(sleeper, changed, return_exceptions=True)
+
+    def _signal(self, key: str) -> None:
+        event = self._changed.pop(key, None)
+        if event is not None:
+            event.set()
 
     async def _learn(self, ctx: RequestContext, response: httpx.Response) -> None:
         now = self._clock.time()
@@ -115,11 +146,13 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
             else:
                 key = ctx.key
             await self._store.update(key, info, now=now)
+            self._signal(key)
             told = told or info.remaining is not None or info.retry_after is not None
             if ctx.observe is not None:
                 ctx.observe(info.name or ctx.bucket, info)
         if response.status_code == 429 and not told:
             await self._store.exhaust(ctx.key, until=now + _BARE_429_BACKOFF, now=now)
+            self._signal(ctx.key)
 
 
 def _refusal(ctx: RequestContext, decision: Decision, wait: float) -> RateLimited:

@@ -252,7 +252,12 @@ async def test_unknown_budget_slow_starts_and_never_overdraws(
     """No static limit (media.upload): 50 concurrent calls must not all fly before the first
     answer says the window holds only 20."""
     server = WindowedEndpoint(clock, limit=20, window=60)
-    x_api.get("/2/media/upload").mock(side_effect=server)
+
+    async def overlapping(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0)  # let the other requests get in flight first
+        return server(request)
+
+    x_api.get("/2/media/upload").mock(side_effect=overlapping)
     acct = client.account("x", sg.OAuth2Token(access_token="user-token-abcdef"))
 
     async def status() -> None:
@@ -290,3 +295,31 @@ async def test_slow_start_does_not_raise_in_raise_mode(
     async with sg.Client(clock=clock, token_store=token_store, on_rate_limit="raise") as client:
         acct = client.account("x", sg.OAuth2Token(access_token="user-token-abcdef"))
         await asyncio.gather(*(acct.request("GET", "/2/media/upload") for _ in range(5)))
+
+
+async def test_window_length_is_learned_from_the_servers_resets(
+    x_api: respx.MockRouter, client: sg.Client, clock: sg.FakeClock
+) -> None:
+    """media.upload is configured with a 15-minute window; this server's is 60 s."""
+    server = WindowedEndpoint(clock, limit=5, window=60)
+    x_api.get("/2/media/upload").mock(side_effect=server)
+    acct = client.account("x", sg.OAuth2Token(access_token="user-token-abcdef"))
+    start = clock.time()
+    for _ in range(16):
+        await acct.request("GET", "/2/media/upload")
+    assert server.refused == 0
+    assert clock.time() - start == pytest.approx(3 * 60, abs=1)
+    budget = await client.budget_store.get(acct._context("media.upload", 1.0).key)
+    assert budget is not None and budget.window == pytest.approx(60)
+
+
+async def test_fake_clock_wakes_sleepers_in_deadline_order() -> None:
+    clock = sg.FakeClock()
+    woke: list[tuple[str, float]] = []
+
+    async def sleeper(name: str, seconds: float) -> None:
+        await clock.sleep(seconds)
+        woke.append((name, clock.time() - 1_700_000_000))
+
+    await asyncio.gather(sleeper("late", 900), sleeper("early", 60), sleeper("mid", 120))
+    assert woke == [("early", 60), ("mid", 120), ("late", 900)]
