@@ -64,6 +64,11 @@ def encode_query(params: Mapping[str, Any]) -> str:
     return urlencode(pairs, quote_via=quote)
 
 
+def _same_origin(url: str, base: str) -> bool:
+    a, b = httpx.URL(url), httpx.URL(base)
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
@@ -185,6 +190,16 @@ class Account:
     async def fetch_page(
         self, request: PageRequest, bucket: str | None
     ) -> tuple[Any, httpx.Response]:
+        if request.absolute and not _same_origin(request.path, self.base_url):
+            # A next-page link is server-supplied: following it elsewhere would hand the
+            # account's credentials to another host.
+            raise UpstreamSchemaError(
+                f"{self.spec.display_name} gave a next-page link to another host "
+                f"({httpx.URL(request.path).host}); it was not followed with this account's "
+                "credentials",
+                network=self.network,
+                body=request.path,
+            )
         response = await self.call(
             request.method,
             request.path,

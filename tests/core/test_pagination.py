@@ -114,3 +114,26 @@ def test_styles() -> None:
     assert off.next_cursor([1, 2], ok, first) == "2"
     assert off.next_cursor([1], ok, first) is None
     assert off.apply(first, "2").params == {"count": 2, "start": 2}
+
+
+async def test_next_link_to_another_host_is_not_followed(client: sg.Client) -> None:
+    import respx
+
+    with respx.mock(assert_all_called=True) as api:
+        api.get("https://api.x.com/2/users/1/tweets").respond(
+            200,
+            json={"data": [{"id": "1", "text": "a"}], "meta": {}},
+            headers={"Link": '<https://evil.example/steal?page=2>; rel="next"'},
+        )
+        acct = client.account("x", sg.BearerToken("secret-token-123"))
+
+        async def query() -> PageQuery[str]:
+            return PageQuery(
+                PageRequest("GET", "/2/users/1/tweets"),
+                LinkHeader(),
+                lambda body, response: [t["id"] for t in body["data"]],
+            )
+
+        paginator = Paginator(query, acct.fetch_page)
+        with pytest.raises(sg.UpstreamSchemaError, match="another host"):
+            _ = [item async for item in paginator]
