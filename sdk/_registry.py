@@ -20,7 +20,10 @@ __all__ = ["available_networks", "load_adapter", "register_adapter"]
 
 GROUP = "socialgate.adapters"
 # Bundled adapters, so that a source checkout without installed metadata still works.
-_BUILTIN: dict[str, str] = {"x": "socialgate.adapters.x:XAdapter"}
+_BUILTIN: dict[str, str] = {
+    "x": "socialgate.adapters.x:XAdapter",
+    "mastodon": "socialgate.adapters.mastodon:MastodonAdapter",
+}
 _BUILTIN_ALIASES: dict[str, str] = {"twitter": "x"}
 
 _loaded: dict[str, type[Adapter]] = {}
