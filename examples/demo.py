@@ -45,6 +45,10 @@ NETWORKS: dict[str, NetworkDemo] = {
         credential=lambda: sg.OAuth2Token(access_token="sandbox-user-demo"),
         burst=_followers_page,  # X allows 15 follower pages per 15 minutes
     ),
+    "mastodon": NetworkDemo(
+        credential=lambda: sg.BearerToken("sandbox-user-demo"),
+        draft_options={"visibility": "unlisted"},
+    ),
 }
 
 
