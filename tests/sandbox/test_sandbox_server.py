@@ -30,7 +30,10 @@ def control(app: sandbox.SandboxApp) -> httpx.AsyncClient:
 
 
 def test_base_urls() -> None:
-    assert sandbox.base_urls("http://127.0.0.1:8765/") == {"x": "http://127.0.0.1:8765/x"}
+    assert sandbox.base_urls("http://127.0.0.1:8765/") == {
+        name: f"http://127.0.0.1:8765/{name}" for name in sandbox.DEFAULT_NETWORKS
+    }
+    assert "x" in sandbox.DEFAULT_NETWORKS
     assert sandbox.base_urls("http://h", ["x", "mastodon"])["mastodon"] == "http://h/mastodon"
 
 
@@ -54,7 +57,8 @@ def test_create_app_finds_emulators_by_network_name() -> None:
 async def test_health_and_unknown_paths(app: sandbox.SandboxApp) -> None:
     async with control(app) as c:
         health = (await c.get("/_sandbox/health")).json()
-        assert health["status"] == "ok" and health["networks"] == {"x": "/x"}
+        assert health["status"] == "ok"
+        assert health["networks"] == {name: f"/{name}" for name in sandbox.DEFAULT_NETWORKS}
         assert (await c.get("/nowhere")).status_code == 404
         missing = await c.get("/x/2/nothing", headers=USER)
         assert missing.status_code == 404 and missing.json()["title"] == "Not Found Error"
