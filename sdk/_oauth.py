@@ -128,3 +128,33 @@ class OAuthFlow:
             error.scrub([code, code_verifier or "", self._app.client_secret or ""])
             raise error
         return OAuth2Token.from_token_response(data, now=self._client.clock.now())
+
+    async def revoke(self, token: OAuth2Token | str, *, hint: str = "access_token") -> None:
+        """Revoke a token (RFC 7009) at the network's revocation endpoint; for an
+        ``OAuth2Token`` its refresh token is revoked too where it has one."""
+        if self._oauth.revoke_url is None:
+            raise NotSupported(
+                f"{self._spec.display_name} has no token revocation endpoint",
+                network=self._spec.name,
+            )
+        pairs: list[tuple[str, str]]
+        if isinstance(token, OAuth2Token):
+            pairs = [(token.access_token, "access_token")]
+            if token.refresh_token:
+                pairs.append((token.refresh_token, "refresh_token"))
+        else:
+            pairs = [(token, hint)]
+        for value, kind in pairs:
+            headers, body = client_auth_request(
+                self._oauth, self._app, {"token": value, "token_type_hint": kind}
+            )
+            request = httpx.Request("POST", self._oauth.revoke_url, headers=headers, content=body)
+            response = await self._client.http.send(request)
+            if response.status_code >= 400:
+                error = AuthenticationError(
+                    f"revoking the {kind} failed with HTTP {response.status_code}",
+                    network=self._spec.name,
+                    status=response.status_code,
+                )
+                error.scrub([v for v, _ in pairs] + [self._app.client_secret or ""])
+                raise error

@@ -94,3 +94,29 @@ def test_oauth_endpoints_follow_a_base_url_override() -> None:
     c = sg.Client(base_urls={"x": "http://127.0.0.1:8765/x"}, token_store=sg.MemoryTokenStore())
     auth = c.oauth("x", APP).authorization_url()
     assert auth.url.startswith("http://127.0.0.1:8765/x/i/oauth2/authorize?")
+
+
+async def test_revoke_sends_both_tokens_with_client_auth(
+    x_api: respx.MockRouter, client: sg.Client
+) -> None:
+    seen: list[dict[str, str]] = []
+
+    def endpoint(request: httpx.Request) -> httpx.Response:
+        seen.append({k: v[0] for k, v in parse_qs(request.content.decode()).items()})
+        assert request.headers["Authorization"].startswith("Basic ")
+        return httpx.Response(200, json={"revoked": True})
+
+    x_api.post("/2/oauth2/revoke").mock(side_effect=endpoint)
+    token = sg.OAuth2Token(access_token="acc-123456", refresh_token="ref-123456")
+    await client.oauth("x", APP).revoke(token)
+    assert seen == [
+        {"token": "acc-123456", "token_type_hint": "access_token"},
+        {"token": "ref-123456", "token_type_hint": "refresh_token"},
+    ]
+
+
+async def test_failed_revoke_has_no_secret(x_api: respx.MockRouter, client: sg.Client) -> None:
+    x_api.post("/2/oauth2/revoke").respond(400, json={"error": "invalid_request"})
+    with pytest.raises(sg.AuthenticationError) as info:
+        await client.oauth("x", APP).revoke("acc-123456")
+    assert "acc-123456" not in str(info.value)
