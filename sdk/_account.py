@@ -224,7 +224,7 @@ class Account:
         bucket: str | None = None,
         idempotent: bool | None = None,
         absolute: bool = False,
-        cost: float = 1.0,
+        cost: float | None = None,
     ) -> httpx.Response:
         method = method.upper()
         if absolute:
@@ -352,9 +352,7 @@ class Account:
         ``RATELIMIT`` in a 200, TikTok's non-zero ``code``). A body-level rate limit also
         empties the bucket's budget. The adapter raises what this returns."""
         route_path = response.request.url.path if response.request else ""
-        ctx = self._context(
-            bucket or self.spec.bucket_for(response.request.method, route_path), 1.0
-        )
+        ctx = self._context(bucket or self.spec.bucket_for(response.request.method, route_path))
         error = await self._error_for(response, ctx, info)
         self.scrub(error)
         return error
@@ -416,8 +414,11 @@ class Account:
             if budget is not None and budget.confirmed and (budget.reset_at or 0.0) > now:
                 reset_epoch = budget.reset_at
             if body_scope and response.status_code != 429:
-                # A body-level limit (a 200/400/403) carries no headers the transport read.
-                reset_epoch = reset_epoch or now + (retry_after or _BODY_LIMIT_BACKOFF)
+                # A body-level limit (a 200/400/403) carries no headers the transport read;
+                # a wait the body states outlasts a sooner reset of the header window.
+                if retry_after is not None:
+                    reset_epoch = max(reset_epoch or 0.0, now + retry_after)
+                reset_epoch = reset_epoch or now + _BODY_LIMIT_BACKOFF
                 await store.exhaust(ctx.key, until=reset_epoch, now=now)
             todo = "the window resets soon; socialgate waits for it when on_rate_limit='wait'"
         else:
@@ -442,8 +443,9 @@ class Account:
             **common,
         )
 
-    def _context(self, bucket: str, cost: float) -> RequestContext:
-        cache_key = bucket if cost == 1.0 else f"{bucket}#{cost}"
+    def _context(self, bucket: str, cost: float | None = None) -> RequestContext:
+        """The budget context for ``bucket``; ``cost`` overrides the spec's cost per call."""
+        cache_key = bucket if cost is None else f"{bucket}#{cost}"
         ctx = self._contexts.get(cache_key)
         if ctx is None:
             spec_bucket = self.spec.buckets.get(bucket)
@@ -453,7 +455,8 @@ class Account:
                 limit = spec_bucket.limit_for(self._app_only)
                 static = StaticBudget(limit, spec_bucket.window, spec_bucket.scope)
                 shared = spec_bucket.shared_by_app or self._app_only
-                cost = cost if cost != 1.0 else float(spec_bucket.cost)
+                if cost is None:
+                    cost = float(spec_bucket.cost)
             app_key = f"{self.network}|{self._app_id}|*|{bucket}"
             cred_key = f"{self.network}|{self._app_id}|{self.credential.fingerprint()}|{bucket}"
             options = self.client.options
@@ -467,7 +470,7 @@ class Account:
                 reset_margin=self.spec.reset_margin,
                 on_rate_limit=options.on_rate_limit,
                 max_wait=options.max_wait,
-                cost=cost,
+                cost=1.0 if cost is None else cost,
                 observe=self._observe,
             )
             self._contexts[cache_key] = ctx
@@ -495,6 +498,7 @@ class Account:
             secrets.extend(self._manager.secrets())
         if self.app is not None:
             secrets.extend(self.app.secrets())
+        secrets.extend(self.adapter.secrets())
         return tuple(secrets)
 
 

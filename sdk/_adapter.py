@@ -40,6 +40,11 @@ class Adapter:
             f"{self.spec.display_name} does not support {what}{detail}", network=self.spec.name
         )
 
+    def secrets(self) -> tuple[str, ...]:
+        """Secrets the adapter holds beyond the credential (session tokens it obtained),
+        scrubbed from every error like the credential's own."""
+        return ()
+
     def auth(self) -> httpx.Auth | None:
         """The ``httpx.Auth`` for this account's credential; ``None`` uses the core default."""
         return None

@@ -10,6 +10,7 @@ refresh tokens are single-use.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from typing import Any
@@ -32,7 +33,8 @@ from ._tokens import TokenStore
 
 __all__ = ["BearerAuth", "OAuth1Auth", "OAuth2Auth", "TokenManager", "client_auth_request"]
 
-Send = Callable[[httpx.Request], Awaitable[httpx.Response]]
+# Posts a form to a token endpoint through the client (its default headers included).
+Send = Callable[[str, dict[str, str], bytes], Awaitable[httpx.Response]]
 
 
 class BearerAuth(httpx.Auth):
@@ -74,6 +76,10 @@ def client_auth_request(
 ) -> tuple[dict[str, str], bytes]:
     """Headers and body for a token-endpoint POST with the network's client auth method."""
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+    if not app.client_secret and oauth.public_client_auth == "basic_empty_secret":
+        # Reddit's installed apps: Basic auth with the client id and an empty secret.
+        token = base64.b64encode(f"{app.client_id}:".encode()).decode()
+        return {**headers, "Authorization": f"Basic {token}"}, urlencode(form).encode()
     if oauth.token_auth == "none" or not app.client_secret:
         form = {**form, oauth.client_id_param: app.client_id}
         return headers, urlencode(form).encode()
@@ -189,8 +195,7 @@ class TokenManager:
             self._app,
             {"grant_type": "refresh_token", "refresh_token": token.refresh_token},
         )
-        request = httpx.Request("POST", self._oauth.token_url, headers=headers, content=body)
-        response = await self._send(request)
+        response = await self._send(self._oauth.token_url, headers, body)
         data = _json_or_none(response)
         if response.status_code >= 400 or not isinstance(data, dict) or "access_token" not in data:
             raise _refresh_error(self.network, response, data, token)
@@ -210,6 +215,8 @@ def _refresh_error(
     code = data.get("error") if isinstance(data, dict) else None
     if isinstance(code, dict):  # some networks nest {"error": {"code": ..}}
         code = code.get("code")
+    if not isinstance(code, str):
+        code = None  # Reddit answers {"message": "Bad Request", "error": 400}
     description = data.get("error_description") if isinstance(data, dict) else None
     status = response.status_code
     # X answers a reused or revoked refresh token with invalid_request ("Value passed for the

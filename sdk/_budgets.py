@@ -196,7 +196,10 @@ class MemoryBudgetStore:
         if info.remaining is None:
             if info.retry_after is not None and reset_at is not None:
                 budget.remaining = 0
-                budget.reset_at = max(budget.reset_at or 0.0, reset_at)
+                # A locally guessed reset (the configured window) must not outlast what the
+                # server just said.
+                held = budget.reset_at if budget.confirmed else None
+                budget.reset_at = max(held or 0.0, reset_at)
                 budget.confirmed = True
             return
         # ``update`` is called while the answered request still counts as in flight. The

@@ -30,7 +30,7 @@ from ._transport import RateLimitTransport
 
 __all__ = ["Client", "ClientOptions"]
 
-_USER_AGENT = "socialgate/0.1 (+https://github.com/socialgate/socialgate)"
+DEFAULT_USER_AGENT = "socialgate/0.1 (+https://github.com/socialgate/socialgate)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ class Client:
             raise ValueError("pass transport= or http_client=, not both")
         self._inner_transport = transport
         self._given_http = http_client
-        self._headers = {"User-Agent": user_agent or _USER_AGENT, **(headers or {})}
+        self._headers = {"User-Agent": user_agent or DEFAULT_USER_AGENT, **(headers or {})}
         self._managers: dict[tuple[str, str], TokenManager] = {}
         self._shared = _Shared()
 
@@ -234,8 +234,22 @@ class Client:
             self._managers[(spec.name, key)] = manager
         return manager
 
-    async def _send_unauthenticated(self, request: httpx.Request) -> httpx.Response:
+    async def _send_unauthenticated(
+        self, url: str, headers: dict[str, str], body: bytes
+    ) -> httpx.Response:
+        """POST a form to a token endpoint: the client's default headers (User-Agent, which
+        Reddit requires) go along, auth and budgets do not."""
+        request = self.http.build_request("POST", url, headers=headers, content=body)
         return await self.http.send(request)
+
+    @property
+    def user_agent(self) -> str:
+        """The User-Agent every request carries (``user_agent=``, or a ``headers=`` entry)."""
+        value = ""
+        for name, header in self._headers.items():
+            if name.lower() == "user-agent":
+                value = header
+        return value
 
 
 def _default_transport() -> httpx.AsyncBaseTransport:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-import httpx
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
@@ -109,8 +108,7 @@ class OAuthFlow:
         if code_verifier:
             form["code_verifier"] = code_verifier
         headers, body = client_auth_request(self._oauth, self._app, form)
-        request = httpx.Request("POST", self._oauth.token_url, headers=headers, content=body)
-        response = await self._client.http.send(request)
+        response = await self._client._send_unauthenticated(self._oauth.token_url, headers, body)
         try:
             data = response.json()
         except ValueError:
@@ -148,8 +146,9 @@ class OAuthFlow:
             headers, body = client_auth_request(
                 self._oauth, self._app, {"token": value, "token_type_hint": kind}
             )
-            request = httpx.Request("POST", self._oauth.revoke_url, headers=headers, content=body)
-            response = await self._client.http.send(request)
+            response = await self._client._send_unauthenticated(
+                self._oauth.revoke_url, headers, body
+            )
             if response.status_code >= 400:
                 error = AuthenticationError(
                     f"revoking the {kind} failed with HTTP {response.status_code}",

@@ -88,6 +88,9 @@ class OAuthSpec:
     # How the client authenticates at the token endpoint: HTTP Basic, form fields, or
     # public client (client_id only).
     token_auth: Literal["client_secret_basic", "client_secret_post", "none"] = "client_secret_basic"
+    # How a client without a secret (a public or installed app) authenticates: client_id
+    # in the form, or HTTP Basic with an empty secret (Reddit).
+    public_client_auth: Literal["form", "basic_empty_secret"] = "form"
     scope_separator: str = " "
     default_scopes: tuple[str, ...] = ()
     extra_authorize_params: tuple[tuple[str, str], ...] = ()

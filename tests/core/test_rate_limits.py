@@ -309,7 +309,7 @@ async def test_window_length_is_learned_from_the_servers_resets(
         await acct.request("GET", "/2/media/upload")
     assert server.refused == 0
     assert clock.time() - start == pytest.approx(3 * 60, abs=1)
-    budget = await client.budget_store.get(acct._context("media.upload", 1.0).key)
+    budget = await client.budget_store.get(acct._context("media.upload").key)
     assert budget is not None and budget.window == pytest.approx(60)
 
 
