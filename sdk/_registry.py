@@ -23,8 +23,9 @@ GROUP = "socialgate.adapters"
 _BUILTIN: dict[str, str] = {
     "x": "socialgate.adapters.x:XAdapter",
     "mastodon": "socialgate.adapters.mastodon:MastodonAdapter",
+    "bluesky": "socialgate.adapters.bluesky:BlueskyAdapter",
 }
-_BUILTIN_ALIASES: dict[str, str] = {"twitter": "x"}
+_BUILTIN_ALIASES: dict[str, str] = {"twitter": "x", "bsky": "bluesky"}
 
 _loaded: dict[str, type[Adapter]] = {}
 
