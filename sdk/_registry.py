@@ -24,6 +24,7 @@ _BUILTIN: dict[str, str] = {
     "x": "socialgate.adapters.x:XAdapter",
     "mastodon": "socialgate.adapters.mastodon:MastodonAdapter",
     "bluesky": "socialgate.adapters.bluesky:BlueskyAdapter",
+    "reddit": "socialgate.adapters.reddit:RedditAdapter",
 }
 _BUILTIN_ALIASES: dict[str, str] = {"twitter": "x", "bsky": "bluesky"}
 
