@@ -3,9 +3,10 @@
 Choices, each checked against recorded payloads in tests/fixtures/reddit/:
 
 - ids are fullnames (``t3_abc``, ``t1_def``, ``t2_ghi``), the form Reddit's API takes back;
-- ``Post.text`` is the submission's ``selftext`` or the comment's ``body`` (Markdown, as
-  ``raw_json=1`` returns it, not HTML-escaped); a submission's title is kept as the extra
-  field ``title`` and its subreddit as ``subreddit``;
+- ``Post.text`` is a comment's ``body``, or a submission's title followed by a blank line and
+  its ``selftext`` when it has one (Markdown, as ``raw_json=1`` returns it): the title is a
+  submission's main content, and a link post has no other text. The title is also kept as
+  the extra field ``title`` and the subreddit as ``subreddit``;
 - ``reply_to_id`` is a comment's ``parent_id``; ``conversation_id`` is the submission
   (``link_id`` for comments, the submission's own fullname for submissions);
 - metrics: ``likes`` = ``ups`` (Reddit no longer shows downvotes, so it equals the score),
@@ -120,8 +121,10 @@ def post_from_thing(thing: dict[str, Any]) -> Post | None:
     if _str(data.get("subreddit")):
         extra["subreddit"] = data["subreddit"]
     if kind == "t3":
-        extra["title"] = data.get("title") if isinstance(data.get("title"), str) else ""
-        text = data.get("selftext")
+        title = data.get("title") if isinstance(data.get("title"), str) else ""
+        extra["title"] = title
+        body = data.get("selftext")
+        text = f"{title}\n\n{body}" if isinstance(body, str) and body else title
         reply_to = None
         conversation: str | None = name
         replies = _int(data.get("num_comments"))

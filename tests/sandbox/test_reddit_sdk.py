@@ -100,14 +100,16 @@ async def test_writes(acct: sg.Account) -> None:
     post = await acct.posts.create(
         sg.Draft(text="Hello from the SDK\n\nFirst body line.", options={"subreddit": "sandbox"})
     )
-    assert post.title == "Hello from the SDK" and post.text == "First body line."  # type: ignore[attr-defined]
+    assert post.title == "Hello from the SDK"  # type: ignore[attr-defined]
+    assert post.text == "Hello from the SDK\n\nFirst body line."  # the draft's own text
     fetched = await acct.posts.get(post.id)
-    assert fetched.text == "First body line." and fetched.author and fetched.author.handle
+    assert fetched.text == "Hello from the SDK\n\nFirst body line."
+    assert fetched.author and fetched.author.handle
     reply = await acct.posts.create(sg.Draft(text="A reply", reply_to_id=post.id))
     assert (reply.reply_to_id, reply.conversation_id) == (post.id, post.id)
     assert [p.id async for p in acct.posts.replies(post.id)] == [reply.id]
     await acct.posts.delete(post.id)
-    assert (await acct.posts.get(post.id)).text == "[deleted]"
+    assert (await acct.posts.get(post.id)).text.endswith("\n\n[deleted]")
     with pytest.raises(sg.NotFound):
         await acct.posts.create(sg.Draft(text="x", options={"subreddit": "no_such_sub"}))
     with pytest.raises(sg.NotFound):

@@ -68,7 +68,7 @@ def test_submission_every_field() -> None:
     assert post.author is not None
     assert (post.author.id, post.author.handle) == ("t2_75u2lqkb", "Lil_SpazTest")
     assert post.author.url == "https://www.reddit.com/user/Lil_SpazTest/"
-    assert post.text == ""  # a self post with only a title
+    assert post.text == "Test post"  # a self post with only a title: the title is the text
     assert post.title == "Test post"  # type: ignore[attr-defined]
     assert post.subreddit == "<TEST_SUBREDDIT>"  # type: ignore[attr-defined]
     assert post.created_at == datetime.fromtimestamp(1651358011.0, UTC)
@@ -130,7 +130,8 @@ def test_mention_from_the_inbox() -> None:
 def test_image_post_media_from_preview() -> None:
     [post] = mapping.posts_from_listing(body("comments_image_post")[0])
     assert post.id == "t3_1o1hb24"
-    assert post.text == "Testing **Async PRAW** image submission *with markdown selftext*."
+    selftext = "Testing **Async PRAW** image submission *with markdown selftext*."
+    assert post.text == f"{post.title}\n\n{selftext}"  # type: ignore[attr-defined]
     [image] = post.media
     assert image.id == "vhu529qqcxtf1"
     assert image.kind == "image"
@@ -158,7 +159,7 @@ def test_gallery_media_keep_order_captions_and_skip_failed_items() -> None:
 def test_video_post_and_deleted_author() -> None:
     [post] = mapping.posts_from_listing(body("comments_video_post")[0])
     assert post.author is None and post.author_id is None  # author "[deleted]"
-    assert post.text == "[deleted]"
+    assert post.text == f"{post.title}\n\n[deleted]"  # type: ignore[attr-defined]
     [video] = post.media
     assert (video.id, video.kind) == ("90v31lvzayd61", "video")
     assert video.url == "https://v.redd.it/90v31lvzayd61/DASH_240.mp4?source=fallback"

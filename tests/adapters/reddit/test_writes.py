@@ -63,7 +63,7 @@ async def test_self_post_sends_exactly_what_reddit_expects(
     assert route.calls[0].request.url.params["raw_json"] == "1"
     assert post.id == "t3_hn86kr"
     assert post.url == "https://www.reddit.com/r/<TEST_SUBREDDIT>/comments/hn86kr/test_title/"
-    assert post.text == "Test text."
+    assert post.text == "Test Title\n\nTest text."  # read back as the mapping does
     assert post.conversation_id == "t3_hn86kr"
     assert post.title == "Test Title"  # type: ignore[attr-defined]
     assert post.raw == body("submit_self")["json"]["data"]
