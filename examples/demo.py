@@ -49,6 +49,13 @@ NETWORKS: dict[str, NetworkDemo] = {
         credential=lambda: sg.BearerToken("sandbox-user-demo"),
         draft_options={"visibility": "unlisted"},
     ),
+    "bluesky": NetworkDemo(
+        credential=lambda: sg.AppPassword("sandbox-demo.bsky.social", "sandbox-app-password"),
+    ),
+    "reddit": NetworkDemo(
+        credential=lambda: sg.OAuth2Token(access_token="sandbox-user-demo"),
+        draft_options={"subreddit": "sandbox", "title": "Hello from the socialgate demo"},
+    ),
 }
 
 
@@ -92,18 +99,27 @@ async def run_network(client: sg.Client, name: str, demo: NetworkDemo) -> dict[s
     me = await acct.profiles.me()
     posts = [p async for p in acct.posts.list(me.id, limit=5)]
     mentions = [p async for p in acct.mentions.list(limit=3)]
-    followers = [f async for f in acct.profiles.followers(me.id, limit=3)]
+    can = acct.capabilities
+    followers = []
+    if sg.Capability.FOLLOWERS in can:
+        followers = [f async for f in acct.profiles.followers(me.id, limit=3)]
     print(f"\n== {name}: @{me.handle} ({me.display_name}), {me.followers_count} followers")
     for post in posts[:3]:
         print(f"   post     {post.created_at:%Y-%m-%d}  {post.text[:60]!r}")
     for post in mentions[:2]:
         by = post.author.handle if post.author else post.author_id
         print(f"   mention  by {by}: {post.text[:50]!r}")
-    print(f"   followers {', '.join('@' + (f.handle or f.id) for f in followers)}")
+    if followers:
+        print(f"   followers {', '.join('@' + (f.handle or f.id) for f in followers)}")
+    else:
+        print(f"   followers: {name} does not list them (capability not offered)")
 
-    media = await acct.media.upload(tiny_png(), mime_type="image/png", alt_text="A teal square")
+    media = []
+    if sg.Capability.MEDIA_UPLOAD in can:
+        png = tiny_png()
+        media.append(await acct.media.upload(png, mime_type="image/png", alt_text="A teal square"))
     created = await acct.posts.create(
-        sg.Draft(text="Hello from the socialgate demo", media=[media], options=demo.draft_options)
+        sg.Draft(text="Hello from the socialgate demo", media=media, options=demo.draft_options)
     )
     fetched = await acct.posts.get(created.id)
     await acct.posts.delete(created.id)

@@ -26,7 +26,7 @@ from .limits import FixedWindowLimiter
 
 __all__ = ["DEFAULT_NETWORKS", "SandboxApp", "SandboxContext", "create_app"]
 
-DEFAULT_NETWORKS: tuple[str, ...] = ("x", "mastodon")
+DEFAULT_NETWORKS: tuple[str, ...] = ("x", "mastodon", "bluesky", "reddit")
 DEFAULT_POSTS = 10_000
 
 Scope = dict[str, Any]
