@@ -10,10 +10,15 @@ In-process (fast tests)::
 As a server: ``socialgate sandbox serve --port 8765 --time-scale 60`` and
 ``sg.sandbox.base_urls("http://127.0.0.1:8765")``.
 
-Credentials the X emulator accepts: any bearer token starting with ``sandbox-app-`` (app-only),
-``sandbox-user-demo`` (user context, the first seeded user), and the tokens its own OAuth 2.0
-endpoints issue. The emulators need the ``sandbox`` extra (starlette, python-multipart);
-``base_urls`` does not.
+Demo credentials (each emulator also issues tokens through its own OAuth endpoints):
+
+- X: ``sg.BearerToken("sandbox-app-<anything>")`` (app-only) or
+  ``sg.OAuth2Token(access_token="sandbox-user-demo")`` (the demo user);
+- Mastodon: ``sg.BearerToken("sandbox-user-demo")``;
+- Bluesky: ``sg.AppPassword("sandbox-demo.bsky.social", "sandbox-app-password")``;
+- Reddit: ``sg.OAuth2Token(access_token="sandbox-user-demo")``.
+
+The emulators need the ``sandbox`` extra (starlette, python-multipart); ``base_urls`` does not.
 """
 
 from __future__ import annotations
