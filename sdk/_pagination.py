@@ -12,6 +12,7 @@ import base64
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
@@ -21,6 +22,7 @@ from ._errors import BadRequest, SocialGateError
 __all__ = [
     "CursorInBody",
     "LinkHeader",
+    "NewestFirst",
     "NextUrl",
     "Offset",
     "Page",
@@ -150,6 +152,31 @@ class Offset:
 
     def apply(self, request: PageRequest, cursor: str) -> PageRequest:
         return replace(request, params={**request.params, self.param: int(cursor)})
+
+
+@dataclass(frozen=True, slots=True)
+class NewestFirst:
+    """Wraps any style for a newest-first listing the network cannot filter by time: paging
+    ends once a page reaches items older than ``since`` (later pages can only be older).
+    ``times`` reads the items' moments from a page's body (datetimes, or epoch seconds)."""
+
+    inner: PaginationStyle
+    since: datetime | float | None
+    times: Callable[[Any], Sequence[datetime | float | None]]
+
+    def next_cursor(self, body: Any, response: httpx.Response, request: PageRequest) -> str | None:
+        if self.since is not None:
+            cutoff = _epoch(self.since)
+            if any(t is not None and _epoch(t) < cutoff for t in self.times(body)):
+                return None
+        return self.inner.next_cursor(body, response, request)
+
+    def apply(self, request: PageRequest, cursor: str) -> PageRequest:
+        return self.inner.apply(request, cursor)
+
+
+def _epoch(moment: datetime | float) -> float:
+    return moment.timestamp() if isinstance(moment, datetime) else float(moment)
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,7 +195,9 @@ class BlueskyAdapter(Adapter):
             return posts
 
         request = self._page("app.bsky.feed.getAuthorFeed", params)
-        return PageQuery(request, listing.NewestFirst(since, listing.feed_times), parse)
+        return PageQuery(
+            request, listing.NewestFirst(listing.CURSOR, since, listing.feed_times), parse
+        )
 
     async def search_posts(
         self, query: str, since: datetime | None, until: datetime | None, options: dict[str, Any]
@@ -247,7 +249,9 @@ class BlueskyAdapter(Adapter):
             ]
 
         request = self._page("app.bsky.notification.listNotifications", params)
-        return PageQuery(request, listing.NewestFirst(since, listing.notification_times), parse)
+        return PageQuery(
+            request, listing.NewestFirst(listing.CURSOR, since, listing.notification_times), parse
+        )
 
     # -- writes ------------------------------------------------------------------------------
 

@@ -7,15 +7,11 @@ paging once a page reaches older items, and ``within`` drops items outside the w
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from socialgate._errors import BadRequest, UpstreamSchemaError
-from socialgate._pagination import CursorInBody, PageRequest
+from socialgate._pagination import CursorInBody, NewestFirst
 
 from . import mapping
 from .spec import SPEC
@@ -67,24 +63,6 @@ def items_of(body: Any, key: str, what: str) -> list[Any]:
             f"Bluesky's {what} answer has no '{key}' list", network=SPEC.name, body=str(body)
         )
     return items
-
-
-@dataclass(frozen=True, slots=True)
-class NewestFirst:
-    """``cursor`` paging over a newest-first listing that ends once a page reaches items
-    older than ``since`` (the following pages can only be older)."""
-
-    since: datetime | None
-    times: Callable[[Any], list[datetime]]
-    inner: CursorInBody = CURSOR
-
-    def next_cursor(self, body: Any, response: httpx.Response, request: PageRequest) -> str | None:
-        if self.since is not None and any(t < self.since for t in self.times(body)):
-            return None
-        return self.inner.next_cursor(body, response, request)
-
-    def apply(self, request: PageRequest, cursor: str) -> PageRequest:
-        return self.inner.apply(request, cursor)
 
 
 def feed_time(item: Any) -> datetime | None:

@@ -19,10 +19,10 @@ import httpx
 from socialgate._adapter import Adapter
 from socialgate._errors import BadRequest, NotFound, UpstreamSchemaError
 from socialgate._models import Draft, Media, Post, Profile
-from socialgate._pagination import Offset, PageQuery, PageRequest
+from socialgate._pagination import NewestFirst, Offset, PageQuery, PageRequest, PaginationStyle
 
 from . import mapping
-from .pagination import MastodonLinks, SinglePage
+from .pagination import MastodonLinks, SinglePage, created_times
 from .spec import SPEC
 
 __all__ = ["MastodonAdapter"]
@@ -72,8 +72,9 @@ class MastodonAdapter(Adapter):
         base = httpx.URL(account.base_url)
         self._origin = str(base.copy_with(path="/", query=None, fragment=None))
 
-    def _links(self, since: float | None = None) -> MastodonLinks:
-        return MastodonLinks(self._origin, stop_before=since)
+    def _links(self, since: float | None = None) -> PaginationStyle:
+        links = MastodonLinks(self._origin)
+        return links if since is None else NewestFirst(links, since, created_times)
 
     # -- profiles ----------------------------------------------------------------------------
 

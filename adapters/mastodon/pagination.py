@@ -7,10 +7,8 @@ computed. Two additions over the core's ``LinkHeader``:
 - **same origin**: a next URL on another host is moved onto the account's instance, so the
   bearer token is only ever sent to the server it was issued by (a proxy or a misconfigured
   ``LOCAL_DOMAIN`` can put another host in the link);
-- **stop before** an instant: listings are newest first, so once a page reaches items older
-  than ``since`` no later page can hold a wanted item and the next link is not followed.
-  (The core's ``LinkHeader`` has no predicate to stop on; see the report for the proposed
-  ``stop_when`` hook.)
+- newest-first listings are wrapped in the core's ``NewestFirst`` with ``created_times``,
+  so a page that reaches items older than ``since`` is the last one.
 
 ``SinglePage`` is for answers that are never paginated (a status's context).
 """
@@ -25,7 +23,7 @@ import httpx
 
 from socialgate._pagination import PageRequest
 
-__all__ = ["MastodonLinks", "SinglePage", "epoch_of"]
+__all__ = ["MastodonLinks", "SinglePage", "created_times", "epoch_of"]
 
 
 def epoch_of(value: Any) -> float | None:
@@ -39,22 +37,22 @@ def epoch_of(value: Any) -> float | None:
     return moment.timestamp() if moment.tzinfo is not None else None
 
 
+def created_times(body: Any) -> list[float | None]:
+    """The ``created_at`` of each item of a page, for ``NewestFirst``."""
+    if not isinstance(body, list):
+        return []
+    return [epoch_of(item.get("created_at")) for item in body if isinstance(item, dict)]
+
+
 @dataclass(frozen=True, slots=True)
 class MastodonLinks:
-    """Follow the ``next`` link on the account's own origin; stop at an empty page, and
-    (with ``stop_before``) at a page that reaches items created before that epoch."""
+    """Follow the ``next`` link on the account's own origin; stop at an empty page."""
 
     origin: str
-    stop_before: float | None = None
 
     def next_cursor(self, body: Any, response: httpx.Response, request: PageRequest) -> str | None:
         if isinstance(body, list) and not body:
             return None  # Mastodon.py#341: an empty page ends iteration, links or not
-        if self.stop_before is not None and isinstance(body, list):
-            times = [epoch_of(item.get("created_at")) for item in body if isinstance(item, dict)]
-            known = [t for t in times if t is not None]
-            if known and min(known) < self.stop_before:
-                return None
         link = response.links.get("next")
         url = link.get("url") if link else None
         return self._on_origin(url) if url else None

@@ -18,11 +18,11 @@ import httpx
 from socialgate._adapter import Adapter
 from socialgate._errors import BadRequest, NotFound, NotSupported, UpstreamSchemaError
 from socialgate._models import Draft, Media, Post, Profile
-from socialgate._pagination import PageQuery, PageRequest
+from socialgate._pagination import NewestFirst, PageQuery, PageRequest, PaginationStyle
 
 from . import mapping, media
 from .auth import Grant, RedditAuth, Regrant, user_agent_for
-from .listing import CommentTree, Listing, tree_things
+from .listing import CommentTree, Listing, created_times, tree_things
 from .spec import SPEC, api_error_info
 
 if TYPE_CHECKING:
@@ -320,12 +320,10 @@ class RedditAdapter(Adapter):
             params[direction] = _fullname(str(after or before))
         # Only a newest-first listing can stop early at `since`.
         newest_first = params.get("sort", "new") == "new" and direction == "after"
-        stop = _epoch(since) if newest_first else None
-        return PageQuery(
-            PageRequest("GET", path, params),
-            Listing(direction, stop),
-            _window_filter(since, until),
-        )
+        style: PaginationStyle = Listing(direction)
+        if newest_first and since is not None:
+            style = NewestFirst(style, since, created_times)
+        return PageQuery(PageRequest("GET", path, params), style, _window_filter(since, until))
 
     def _time_window(self, since: datetime | None) -> str | None:
         low = _epoch(since)

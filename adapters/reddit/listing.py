@@ -23,7 +23,7 @@ from socialgate._pagination import PageRequest
 
 from .mapping import comments_in_tree
 
-__all__ = ["LISTING_CAP", "CommentTree", "Listing", "TreeRequest", "more_stubs"]
+__all__ = ["LISTING_CAP", "CommentTree", "Listing", "TreeRequest", "created_times", "more_stubs"]
 
 log = logging.getLogger("socialgate.reddit")
 
@@ -47,11 +47,10 @@ def _count(request: PageRequest) -> int:
 @dataclass(frozen=True, slots=True)
 class Listing:
     """``direction="after"`` walks towards older items (the usual way); ``"before"`` walks
-    towards newer ones from an anchor. ``stop_before`` (epoch seconds) ends a newest-first
-    listing once a page reaches items older than it, saving the requests after it."""
+    towards newer ones from an anchor. Newest-first listings with a ``since`` are wrapped in
+    the core's ``NewestFirst`` with ``created_times``."""
 
     direction: Literal["after", "before"] = "after"
-    stop_before: float | None = None
 
     def next_cursor(self, body: Any, response: httpx.Response, request: PageRequest) -> str | None:
         data = _data(body)
@@ -68,8 +67,6 @@ class Listing:
                     LISTING_CAP,
                 )
             return None
-        if self.stop_before is not None and _oldest(children) < self.stop_before:
-            return None
         return f"{anchor} {seen}"
 
     def apply(self, request: PageRequest, cursor: str) -> PageRequest:
@@ -80,15 +77,17 @@ class Listing:
         return replace(request, params=params)
 
 
-def _oldest(children: list[Any]) -> float:
-    times = [
-        c["data"]["created_utc"]
-        for c in children
+def created_times(body: Any) -> list[float | None]:
+    """Each listed thing's ``created_utc`` (epoch seconds), for ``NewestFirst``."""
+    children = _data(body).get("children")
+    return [
+        c["data"].get("created_utc")
         if isinstance(c, dict)
         and isinstance(c.get("data"), dict)
         and isinstance(c["data"].get("created_utc"), int | float)
+        else None
+        for c in (children if isinstance(children, list) else [])
     ]
-    return min(times) if times else float("inf")
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,3 +137,27 @@ async def test_next_link_to_another_host_is_not_followed(client: sg.Client) -> N
         paginator = Paginator(query, acct.fetch_page)
         with pytest.raises(sg.UpstreamSchemaError, match="another host"):
             _ = [item async for item in paginator]
+
+
+def test_newest_first_stops_at_the_page_that_reaches_since() -> None:
+    from datetime import UTC, datetime
+
+    from socialgate._pagination import NewestFirst
+
+    inner = TokenInMeta("pagination_token")
+    times = lambda body: [t for t in body["times"]]  # noqa: E731
+    since = datetime(2024, 1, 1, tzinfo=UTC)
+    style = NewestFirst(inner, since, times)
+    req = PageRequest("GET", "/x")
+    ok = httpx.Response(200)
+    newer = {"times": [since.timestamp() + 60, None], "meta": {"next_token": "n"}}
+    reaching = {
+        "times": [since.timestamp() + 60, since.timestamp() - 1],
+        "meta": {"next_token": "n"},
+    }
+    assert style.next_cursor(newer, ok, req) == "n"
+    assert style.next_cursor(reaching, ok, req) is None
+    assert NewestFirst(inner, None, times).next_cursor(reaching, ok, req) == "n"
+    as_datetimes = {"times": [datetime(2023, 12, 31, tzinfo=UTC)], "meta": {"next_token": "n"}}
+    assert style.next_cursor(as_datetimes, ok, req) is None
+    assert style.apply(req, "n").params == {"pagination_token": "n"}
