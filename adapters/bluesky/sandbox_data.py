@@ -14,6 +14,9 @@ Layout, deterministic for one seed:
   an older post; some texts start with an emoji, so facet offsets count UTF-8 bytes;
 - account ``v`` follows account ``u`` with a seeded probability.
 
+Who wrote which post and who follows whom is the shared ``SeededGraph``; this module adds
+Bluesky's DIDs, handles, records, facets and embeds.
+
 CIDs have the real CIDv1 layout (sha-256 multihash, base32): ``bafyrei...`` for records over
 their JSON (the real network hashes DAG-CBOR), ``bafkrei...`` for raw blobs.
 """
@@ -29,7 +32,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from socialgate.sandbox.data import FIRST_NAMES, LAST_NAMES, WORDS, Seeded, sentence
+from socialgate.sandbox.data import FIRST_NAMES, LAST_NAMES, WORDS, Seeded, SeededGraph, sentence
 
 __all__ = ["BlueskyDataset", "PostRec", "UserRec", "cid_for", "iso_micros", "tid", "tid_micros"]
 
@@ -136,18 +139,21 @@ class BlueskyDataset:
     def __init__(self, seed: int, posts: int, users: int | None, anchor: float) -> None:
         self.seed = seed
         self.n_posts = posts
-        self.n_users = max(users if users is not None else min(max(posts // 50, 20), 5_000), 2)
+        self.n_users = SeededGraph.user_count(posts, users)
         self.anchor_us = int(anchor * 1_000_000)
         self.step_us = max(1_000, SPREAD_US // max(posts, 1))
         self.rand = Seeded(seed, "bluesky")
-        self._perm = self.rand.permutation(self.n_users, "authors")
-        self._slot = {user: slot for slot, user in enumerate(self._perm)}
+        self.graph = SeededGraph(self.rand, self.n_users, posts, MENTIONABLE)
+        # The graph's queries, under the names the emulator calls on the dataset.
+        self.author = self.graph.author
+        self.follows = self.graph.follows
+        self.followers_count = self.graph.followers_count
+        self.following_count = self.graph.following_count
+        self.followers_desc = self.graph.followers_desc
         self.overlay = Overlay()
         self._post: Callable[[int], PostRec] = lru_cache(maxsize=65_536)(self._build_post)
         self._user: Callable[[int], UserRec] = lru_cache(maxsize=16_384)(self._build_user)
         self._root: Callable[[int], int] = lru_cache(maxsize=65_536)(self._find_root)
-        self._followers: dict[int, int] = {}
-        self._following: dict[int, int] = {}
         self._did_index = {self._did(j): j for j in range(self.n_users)}
 
     # -- accounts ------------------------------------------------------------------------------
@@ -199,27 +205,8 @@ class BlueskyDataset:
                 return self.user(j)
         return None
 
-    def follows(self, v: int, u: int) -> bool:
-        return v != u and self.rand.chance(0.5 if u < MENTIONABLE else 0.05, "follow", v, u)
-
-    def followers_count(self, u: int) -> int:
-        if u not in self._followers:
-            self._followers[u] = sum(self.follows(v, u) for v in range(self.n_users))
-        return self._followers[u]
-
-    def following_count(self, v: int) -> int:
-        if v not in self._following:
-            self._following[v] = sum(self.follows(v, u) for u in range(self.n_users))
-        return self._following[v]
-
-    def followers_desc(self, u: int, below: int) -> Iterator[int]:
-        for v in range(min(below, self.n_users) - 1, -1, -1):
-            if self.follows(v, u):
-                yield v
-
     def posts_count(self, j: int) -> int:
-        slot = self._slot[j]
-        seeded = max((self.n_posts - slot + self.n_users - 1) // self.n_users, 0)
+        seeded = self.graph.seeded_posts_of(j)
         mine = sum(1 for p in self.overlay.posts.values() if p.author == j)
         gone = sum(
             1
@@ -229,9 +216,6 @@ class BlueskyDataset:
         return seeded + mine - gone
 
     # -- seeded posts --------------------------------------------------------------------------
-
-    def author(self, i: int) -> int:
-        return self._perm[i % self.n_users]
 
     def at_us(self, i: int) -> int:
         return self.anchor_us - (self.n_posts - i) * self.step_us
@@ -400,16 +384,12 @@ class BlueskyDataset:
             if p.author == j and (before_us is None or p.at_us < before_us)
         ]
         yield from mine
-        slot = self._slot[j]
         hi = self.n_posts
         if before_us is not None:
             gap = self.anchor_us - before_us
             if gap > 0:  # seeded post i is older than before_us iff i < posts - gap // step
                 hi = max(self.n_posts - gap // self.step_us, 0)
-        if hi <= slot:
-            return
-        top = hi - 1 - ((hi - 1 - slot) % self.n_users)
-        for i in range(top, -1, -self.n_users):
+        for i in self.graph.seeded_indices_of(j, hi):
             rec = self.post(i)
             if rec.uri not in self.overlay.deleted:
                 yield rec

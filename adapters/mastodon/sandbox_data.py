@@ -16,6 +16,9 @@ Layout, deterministic for one seed:
   followers listing pages by) is ``(v + 1) * 65536 + u``, deliberately unrelated to either
   account id.
 - a status that mentions account ``u`` makes mention notification number ``i + 1`` for it.
+
+Who wrote which status and who follows whom is the shared ``SeededGraph``; this module adds
+Mastodon's ids, accounts, texts, boosts and threads.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from socialgate.sandbox.data import FIRST_NAMES, LAST_NAMES, WORDS, Seeded, sentence
+from socialgate.sandbox.data import FIRST_NAMES, LAST_NAMES, WORDS, Seeded, SeededGraph, sentence
 
 DEMO_USERNAME = "sandbox_demo"
 REMOTE_DOMAINS = ("fosstodon.example", "hachyderm.example", "social.example")
@@ -119,18 +122,20 @@ class Overlay:
 class MastodonDataset:
     def __init__(self, seed: int, posts: int, users: int | None, anchor: float) -> None:
         self.n_posts = posts
-        wanted = users if users is not None else min(max(posts // 50, 20), 5_000)
-        self.n_users = min(max(wanted, 2), MAX_USERS)
+        # Account ids keep j in their low 16 bits: no room for more than MAX_USERS.
+        self.n_users = SeededGraph.user_count(posts, users, MAX_USERS)
         self.anchor_ms = int(anchor * 1000)
         self.gap_ms = max(1, min(MAX_GAP_MS, SPREAD_MS // max(posts, 1)))
         self.rand = Seeded(seed, "mastodon")
-        self._perm = self.rand.permutation(self.n_users, "authors")
-        self._slot = {user: slot for slot, user in enumerate(self._perm)}
+        self.graph = SeededGraph(self.rand, self.n_users, posts, MENTIONABLE)
+        # The graph's queries, under the names the emulator calls on the dataset.
+        self.author = self.graph.author
+        self.follows = self.graph.follows
+        self.followers_count = self.graph.followers_count
+        self.following_count = self.graph.following_count
         self.overlay = Overlay()
         self._account: Callable[[int], AccountRec] = lru_cache(maxsize=16_384)(self._build_account)
         self._status: Callable[[int], StatusRec] = lru_cache(maxsize=65_536)(self._build_status)
-        self._followers: dict[int, int] = {}
-        self._following: dict[int, int] = {}
 
     # -- accounts -------------------------------------------------------------------------------
 
@@ -189,38 +194,18 @@ class MastodonDataset:
         wanted = None if domain in ("", local_domain.lower()) else domain
         return rec if rec.username == username and rec.domain == wanted else None
 
-    def follows(self, v: int, u: int) -> bool:
-        return v != u and self.rand.chance(0.5 if u < MENTIONABLE else 0.05, "follow", v, u)
-
-    def followers_count(self, u: int) -> int:
-        if u not in self._followers:
-            self._followers[u] = sum(self.follows(v, u) for v in range(self.n_users))
-        return self._followers[u]
-
-    def following_count(self, v: int) -> int:
-        if v not in self._following:
-            self._following[v] = sum(self.follows(v, u) for u in range(self.n_users))
-        return self._following[v]
-
     def followers(self, u: int, max_id: int | None) -> Iterator[tuple[int, int]]:
         """``(follow id, follower index)`` of ``u``'s followers below ``max_id``, newest first."""
-        top = self.n_users - 1
-        if max_id is not None:
-            top = min(top, (max_id - u - 1) // FOLLOW_STEP - 1)
-        for v in range(top, -1, -1):
-            if self.follows(v, u):
-                yield (v + 1) * FOLLOW_STEP + u, v
+        # The follow id (v + 1) * FOLLOW_STEP + u is below max_id exactly when v is below this.
+        below = self.n_users if max_id is None else (max_id - u - 1) // FOLLOW_STEP
+        for v in self.graph.followers_desc(u, below):
+            yield (v + 1) * FOLLOW_STEP + u, v
 
     def statuses_count(self, j: int) -> int:
-        slot = self._slot[j]
-        seeded = max((self.n_posts - slot + self.n_users - 1) // self.n_users, 0)
         mine = sum(1 for s in self.overlay.statuses.values() if s.author == j)
-        return seeded + mine - self.overlay.deleted_by_author.get(j, 0)
+        return self.graph.seeded_posts_of(j) + mine - self.overlay.deleted_by_author.get(j, 0)
 
     # -- seeded statuses --------------------------------------------------------------------------
-
-    def author(self, i: int) -> int:
-        return self._perm[i % self.n_users]
 
     def created_ms(self, i: int) -> int:
         return self.anchor_ms - self.gap_ms * (self.n_posts - i)
@@ -378,10 +363,7 @@ class MastodonDataset:
         if author is None:
             indices: range = range(top, -1, -1)
         else:
-            slot = self._slot[author]
-            if top < slot:
-                return
-            indices = range(top - ((top - slot) % self.n_users), -1, -self.n_users)
+            indices = self.graph.seeded_indices_of(author, top + 1)
         deleted = self.overlay.deleted
         for i in indices:
             if self.status_id(i) not in deleted:

@@ -11,6 +11,9 @@ Layout, deterministic for one seed:
 - submission ``i`` has up to ``MAX_COMMENTS`` comments; each replies to the submission or to an
   earlier comment of it; about one in eight mentions one of the first five accounts as
   ``u/<name>`` (mostly the demo user).
+
+Who wrote which submission is the shared ``SeededGraph`` (Reddit's API has no follows, so its
+follow relation goes unused here); this module adds Reddit's ids, subreddits and comments.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from socialgate.sandbox.data import FIRST_NAMES, LAST_NAMES, WORDS, Seeded, sentence
+from socialgate.sandbox.data import FIRST_NAMES, LAST_NAMES, WORDS, Seeded, SeededGraph, sentence
 
 __all__ = ["SUBREDDITS", "CommentRec", "PostRec", "RedditDataset", "UserRec", "b36"]
 
@@ -128,12 +131,12 @@ class RedditDataset:
     def __init__(self, seed: int, posts: int, users: int | None, anchor: float) -> None:
         self.seed = seed
         self.n_posts = posts
-        self.n_users = max(users if users is not None else min(max(posts // 50, 20), 5_000), 2)
+        self.n_users = SeededGraph.user_count(posts, users)
         self.anchor = anchor
         self.gap = min(MAX_GAP, SPREAD / max(posts, 1))
         self.rand = Seeded(seed, "reddit")
-        self._perm = self.rand.permutation(self.n_users, "authors")
-        self._slot = {user: slot for slot, user in enumerate(self._perm)}
+        self.graph = SeededGraph(self.rand, self.n_users, posts, MENTIONABLE)
+        self.author = self.graph.author  # the name the emulator and tests call it by
         self._names: dict[str, int] | None = None
         self.overlay = Overlay()
         self._post: Callable[[int], PostRec] = lru_cache(maxsize=65_536)(self._build_post)
@@ -182,9 +185,6 @@ class RedditDataset:
         return self.user(j) if 0 <= j < self.n_users else None
 
     # -- submissions ---------------------------------------------------------------------------
-
-    def author(self, i: int) -> int:
-        return self._perm[i % self.n_users]
 
     def created_at(self, i: int) -> float:
         return float(int(self.anchor - self.gap * (self.n_posts - i)))
@@ -236,13 +236,10 @@ class RedditDataset:
             (p for p in self.overlay.posts.values() if p.author == j), key=lambda p: -p.index
         )
         yield from (p for p in written if p.fullname not in self.overlay.deleted)
-        slot = self._slot[j]
-        i = slot + self.n_users * ((self.n_posts - 1 - slot) // self.n_users)
-        while i >= 0:
+        for i in self.graph.seeded_indices_of(j, self.n_posts):
             post = self._post(i)
             if post.fullname not in self.overlay.deleted:
                 yield post
-            i -= self.n_users
 
     def newest_first(self, scan: int | None = None) -> Iterator[PostRec]:
         """Every live submission, newest first; seeded ones only down to ``scan`` of them."""

@@ -10,6 +10,9 @@ Layout, all deterministic for one seed:
   thread's root); about one in eight mentions one of the first five users (mostly the demo
   user); one in twelve carries media (photo, video or animated GIF);
 - user ``v`` follows user ``u`` with a seeded probability (higher for the first five users).
+
+Who wrote which post and who follows whom is the shared ``SeededGraph``; this module adds X's
+ids, names, texts and threads.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from socialgate.sandbox.data import FIRST_NAMES, LAST_NAMES, WORDS, Seeded, sentence
+from socialgate.sandbox.data import FIRST_NAMES, LAST_NAMES, WORDS, Seeded, SeededGraph, sentence
 
 DEMO_USERNAME = "sandbox_demo"
 USER_BASE = 1_500_000_000_000_000_000
@@ -106,17 +109,20 @@ class XDataset:
     def __init__(self, seed: int, posts: int, users: int | None, anchor: float) -> None:
         self.seed = seed
         self.n_posts = posts
-        self.n_users = max(users if users is not None else min(max(posts // 50, 20), 5_000), 2)
+        self.n_users = SeededGraph.user_count(posts, users)
         self.anchor = anchor
         self.gap = min(MAX_GAP, SPREAD / max(posts, 1))
         self.rand = Seeded(seed, "x")
-        self._perm = self.rand.permutation(self.n_users, "authors")
-        self._slot = {user: slot for slot, user in enumerate(self._perm)}
+        self.graph = SeededGraph(self.rand, self.n_users, posts, MENTIONABLE)
+        # The graph's queries, under the names the emulator calls on the dataset.
+        self.author = self.graph.author
+        self.follows = self.graph.follows
+        self.followers_count = self.graph.followers_count
+        self.following_count = self.graph.following_count
+        self.followers_desc = self.graph.followers_desc
         self.overlay = Overlay()
         self._post: Callable[[int], PostRec] = lru_cache(maxsize=65_536)(self._build_post)
         self._user: Callable[[int], UserRec] = lru_cache(maxsize=16_384)(self._build_user)
-        self._followers: dict[int, int] = {}
-        self._following: dict[int, int] = {}
 
     # -- users --------------------------------------------------------------------------------
 
@@ -169,35 +175,11 @@ class XDataset:
             return self.user(j)
         return None
 
-    def follows(self, v: int, u: int) -> bool:
-        return v != u and self.rand.chance(0.5 if u < MENTIONABLE else 0.05, "follow", v, u)
-
-    def followers_count(self, u: int) -> int:
-        if u not in self._followers:
-            self._followers[u] = sum(self.follows(v, u) for v in range(self.n_users))
-        return self._followers[u]
-
-    def following_count(self, v: int) -> int:
-        if v not in self._following:
-            self._following[v] = sum(self.follows(v, u) for u in range(self.n_users))
-        return self._following[v]
-
-    def followers_desc(self, u: int, below: int) -> Iterator[int]:
-        """Follower indices of ``u`` below ``below``, most recent (highest index) first."""
-        for v in range(min(below, self.n_users) - 1, -1, -1):
-            if self.follows(v, u):
-                yield v
-
     def tweet_count(self, j: int) -> int:
-        slot = self._slot[j]
-        seeded = (self.n_posts - slot + self.n_users - 1) // self.n_users
         mine = sum(1 for p in self.overlay.posts.values() if p.author == j)
-        return max(seeded, 0) + mine - self.overlay.deleted_by_author.get(j, 0)
+        return self.graph.seeded_posts_of(j) + mine - self.overlay.deleted_by_author.get(j, 0)
 
     # -- seeded posts ---------------------------------------------------------------------------
-
-    def author(self, i: int) -> int:
-        return self._perm[i % self.n_users]
 
     def post_num(self, i: int) -> int:
         return POST_BASE + i * POST_STEP + self.rand.below(POST_STEP, "pid", i)
@@ -370,9 +352,7 @@ class XDataset:
         hi = min(hi, self.n_posts, self.index_of_bound(below))
         indices: Iterable[int]
         if kind == "user":
-            slot = self._slot[source[1]]
-            top = hi - 1 - ((hi - 1 - slot) % self.n_users)
-            indices = range(top, lo - 1, -self.n_users)
+            indices = self.graph.seeded_indices_of(source[1], hi, lo)
         elif kind == "conversation":
             root = self.index_of(source[1])
             members = [] if root is None else self.conversation_indices(root)

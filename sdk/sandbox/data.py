@@ -2,8 +2,9 @@
 
 Nothing here materialises a dataset: an emulator derives item ``i`` from ``(seed, i)`` on
 demand (``Seeded.number("post", i)``), so a million posts cost no memory until they are read,
-and the same seed always yields the same users, posts and texts. Also here: opaque
-pagination cursors and timestamp helpers shared by every network.
+and the same seed always yields the same users, posts and texts. Also here: the seeded social
+graph every network's dataset is built on (``SeededGraph``: who wrote which post, who follows
+whom), opaque pagination cursors and timestamp helpers.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import base64
 import hashlib
 import random
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -22,6 +23,7 @@ __all__ = [
     "WORDS",
     "CursorCodec",
     "Seeded",
+    "SeededGraph",
     "iso_millis",
     "parse_rfc3339",
     "sentence",
@@ -93,6 +95,76 @@ class Seeded:
         order = list(range(n))
         self.rng("perm", *key).shuffle(order)
         return order
+
+
+class SeededGraph:
+    """Who wrote which seeded post and who follows whom: the part of a dataset every network
+    lays out the same way, so one seed gives each network the same social shape.
+
+    Users take turns writing, in a seeded order: post ``i`` is by ``author(i)``, and user ``j``
+    writes posts ``slot(j)``, ``slot(j) + n_users``, ... so a user's posts are found by
+    arithmetic, never by scanning. User ``v`` follows ``u`` with a seeded probability, higher
+    for the first ``mentionable`` users (the ones seeded posts mention), so they have
+    followers worth paging through. Names, ids and texts are the datasets' own business.
+    """
+
+    def __init__(self, rand: Seeded, n_users: int, n_posts: int, mentionable: int) -> None:
+        self.rand = rand
+        self.n_users = n_users
+        self.n_posts = n_posts
+        self.mentionable = mentionable
+        self._perm = rand.permutation(n_users, "authors")
+        self._slot = {user: slot for slot, user in enumerate(self._perm)}
+        # Counting followers asks every user: done once per user, then remembered.
+        self._followers: dict[int, int] = {}
+        self._following: dict[int, int] = {}
+
+    @staticmethod
+    def user_count(posts: int, users: int | None, most: int | None = None) -> int:
+        """How many users to seed: ``users`` if asked for, else one per 50 posts (20 to
+        5,000); never fewer than two (a follow takes two), nor more than ``most`` when given
+        (an id scheme may have room for only so many)."""
+        wanted = users if users is not None else min(max(posts // 50, 20), 5_000)
+        count = max(wanted, 2)
+        return count if most is None else min(count, most)
+
+    def author(self, i: int) -> int:
+        return self._perm[i % self.n_users]
+
+    def slot(self, j: int) -> int:
+        """The index of user ``j``'s first seeded post (if there are that many posts)."""
+        return self._slot[j]
+
+    def seeded_posts_of(self, j: int) -> int:
+        """How many seeded posts user ``j`` wrote."""
+        return max((self.n_posts - self._slot[j] + self.n_users - 1) // self.n_users, 0)
+
+    def seeded_indices_of(self, j: int, below: int, stop: int = 0) -> range:
+        """Indices of user ``j``'s seeded posts in ``[stop, below)``, newest first."""
+        below = min(below, self.n_posts)
+        top = below - 1 - ((below - 1 - self._slot[j]) % self.n_users)
+        return range(top, stop - 1, -self.n_users)
+
+    def follows(self, v: int, u: int) -> bool:
+        """Whether user ``v`` follows user ``u``."""
+        chance = 0.5 if u < self.mentionable else 0.05
+        return v != u and self.rand.chance(chance, "follow", v, u)
+
+    def followers_count(self, u: int) -> int:
+        if u not in self._followers:
+            self._followers[u] = sum(self.follows(v, u) for v in range(self.n_users))
+        return self._followers[u]
+
+    def following_count(self, v: int) -> int:
+        if v not in self._following:
+            self._following[v] = sum(self.follows(v, u) for u in range(self.n_users))
+        return self._following[v]
+
+    def followers_desc(self, u: int, below: int) -> Iterator[int]:
+        """Follower indices of ``u`` below ``below``, most recent (highest index) first."""
+        for v in range(min(below, self.n_users) - 1, -1, -1):
+            if self.follows(v, u):
+                yield v
 
 
 class CursorCodec:
