@@ -4,11 +4,9 @@ the public ``sg.Client`` API on a FakeClock."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import copy
 import json
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -89,27 +87,6 @@ class Sessions:
         data = body("create_session.json")
         data["accessJwt"], data["refreshJwt"] = self.pair(access_ttl)
         return data
-
-
-@pytest.fixture(autouse=True)
-def no_real_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail any test that would wait for real: only the FakeClock's zero-length yields pass."""
-    real_sleep = asyncio.sleep
-
-    async def guarded(delay: float, *args: Any, **kwargs: Any) -> Any:
-        assert delay <= 0, f"a real asyncio.sleep({delay}) was attempted"
-        return await real_sleep(0, *args, **kwargs)
-
-    def guarded_sync(delay: float) -> None:
-        raise AssertionError(f"a real time.sleep({delay}) was attempted")
-
-    monkeypatch.setattr(asyncio, "sleep", guarded)
-    monkeypatch.setattr(time, "sleep", guarded_sync)
-
-
-@pytest.fixture
-def fake_clock() -> sg.FakeClock:
-    return sg.FakeClock()
 
 
 @pytest.fixture

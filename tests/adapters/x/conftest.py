@@ -3,8 +3,6 @@ https://api.x.com, and accounts built through the public ``sg.Client`` API."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -18,27 +16,6 @@ X_API = "https://api.x.com"
 TOKEN = "SECRET-TOKEN-abc123xyz"
 
 MakeAccount = Callable[..., Awaitable[sg.Account]]
-
-
-@pytest.fixture(autouse=True)
-def no_real_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail any test that would wait for real: only the FakeClock's zero-length yields pass."""
-    real_sleep = asyncio.sleep
-
-    async def guarded(delay: float, *args: Any, **kwargs: Any) -> Any:
-        assert delay <= 0, f"a real asyncio.sleep({delay}) was attempted"
-        return await real_sleep(0, *args, **kwargs)
-
-    def guarded_sync(delay: float) -> None:
-        raise AssertionError(f"a real time.sleep({delay}) was attempted")
-
-    monkeypatch.setattr(asyncio, "sleep", guarded)
-    monkeypatch.setattr(time, "sleep", guarded_sync)
-
-
-@pytest.fixture
-def fake_clock() -> sg.FakeClock:
-    return sg.FakeClock()
 
 
 @pytest.fixture
