@@ -7,6 +7,7 @@ policy, turns transport failures and error answers into the error tree, and scru
 
 from __future__ import annotations
 
+import functools
 import json as jsonlib
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -54,7 +55,20 @@ def _primitive(value: Any) -> str:
 
 def encode_query(params: Mapping[str, Any]) -> str:
     """``params`` as a query string, the way httpx would encode it (``true``/``false``,
-    lists repeated, spaces as ``%20``)."""
+    lists repeated, spaces as ``%20``). Adapters send the same field lists on every call,
+    so scalar-only parameter sets are encoded once and remembered."""
+    try:
+        return _encode_scalars(tuple(params.items()))
+    except TypeError:  # a list value: not hashable, encode it every time
+        return _encode(params)
+
+
+@functools.lru_cache(maxsize=1024)
+def _encode_scalars(items: tuple[tuple[str, Any], ...]) -> str:
+    return _encode(dict(items))
+
+
+def _encode(params: Mapping[str, Any]) -> str:
     pairs: list[tuple[str, str]] = []
     for key, value in params.items():
         if isinstance(value, list | tuple):

@@ -10,6 +10,7 @@ header names.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -412,7 +413,9 @@ def _iso(value: str) -> float | None:
         return None
 
 
+@functools.lru_cache(maxsize=64)
 def _http_date(value: str) -> float | None:
+    # Cached: a server's Date header repeats within each second across many answers.
     try:
         when = parsedate_to_datetime(value.strip())
         if when.tzinfo is None:

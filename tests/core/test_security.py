@@ -73,3 +73,16 @@ def test_transport_error_is_built_without_headers() -> None:
     err = sg.TransportError("ConnectError talking to X", network="x", sent=False)
     assert err.sent is False and "Authorization" not in str(err)
     _ = httpx  # the SDK wraps httpx errors; see test_retries for the mapping
+
+
+async def test_cookies_never_cross_accounts(x_api: respx.MockRouter, client: sg.Client) -> None:
+    """One connection pool serves every account: a cookie one answer sets must not ride along
+    on another account's requests."""
+    route = x_api.get("/2/tweets/20").respond(
+        200,
+        json={"data": {"id": "20", "text": "t"}},
+        headers={"set-cookie": "session=alice-session-123; Path=/; Domain=api.x.com"},
+    )
+    await client.account("x", sg.BearerToken("alice-token")).posts.get("20")
+    await client.account("x", sg.BearerToken("bob-token-xyz")).posts.get("20")
+    assert "cookie" not in route.calls.last.request.headers
