@@ -110,3 +110,18 @@ async def test_pacing_past_a_window_sends_no_429(clock: sg.FakeClock, time_scale
     assert stats["rate_limited"] == 0
     window = 900 / time_scale
     assert 2 * window - 5 <= waited <= 3 * window + 5
+
+
+@pytest.mark.parametrize("mode", ["504", "drop"])
+async def test_a_create_whose_answer_was_lost_is_not_posted_twice(
+    acct: sg.Account, app: SandboxApp, mode: str
+) -> None:
+    """X has no idempotency key: a create whose answer is lost is applied once, not re-sent,
+    and the error says the outcome is unknown."""
+    app.faults.configure({"lost_response_rate": 1.0, "lost_response_mode": mode})
+    with pytest.raises(sg.SocialGateError) as info:
+        await acct.posts.create(sg.Draft(text="exactly once, please"))
+    assert info.value.outcome_unknown and "not re-sent" in str(info.value)
+    stats = app.stats.snapshot()["networks"]["x"]
+    assert stats["writes"] == {"posts.create": 1}
+    assert stats["faults"]["lost_response"] == 1
