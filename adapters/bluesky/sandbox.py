@@ -32,8 +32,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import Response
 
+from socialgate.sandbox.emulator import Emulator
 from socialgate.sandbox.faults import FAULT_SCOPE_KEY, NO_FAULT, FaultDecision
 from socialgate.sandbox.limits import WindowState
 
@@ -112,7 +112,7 @@ def graphemes(text: str) -> int:
     return count
 
 
-class BlueskyEmulator:
+class BlueskyEmulator(Emulator):
     """The ASGI app. ``data``, ``sessions`` and ``reads`` are public for tests, and so are
     ``pds_requests`` (calls that went to the PDS path) and ``entry_requests``."""
 
@@ -130,19 +130,6 @@ class BlueskyEmulator:
         self.reads = Reads(self.data, int(options.get("scan_budget", 25_000)))
         self.pds_requests = 0
         self.entry_requests = 0
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        request = Request(scope, receive)
-        path: str = scope["path"]
-        root = scope.get("root_path", "")
-        if root and path.startswith(root + "/"):
-            path = path[len(root) :]
-        status, headers, body = await self.handle(request, scope["method"], path)
-        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        headers["content-type"] = "application/json; charset=utf-8"
-        await Response(content, status, headers)(scope, receive, send)
 
     def _pds_url(self, request: Request) -> str:
         return str(request.base_url).rstrip("/") + "/pds"

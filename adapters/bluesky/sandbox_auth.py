@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from socialgate._clock import Clock
+from socialgate.sandbox.emulator import Reply
 
 from .sandbox_data import BlueskyDataset, UserRec
 
@@ -31,7 +32,6 @@ __all__ = ["ACCESS_TTL", "DEMO_PASSWORD", "REFRESH_TTL", "Reply", "SessionServer
 DEMO_PASSWORD = "sandbox-app-password"
 ACCESS_TTL = 2 * 3600.0
 REFRESH_TTL = 90 * 86_400.0
-Reply = tuple[int, dict[str, str], Any]
 
 
 def xrpc_error(status: int, error: str, message: str) -> Reply:

@@ -34,8 +34,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import Response
 
+from socialgate.sandbox.emulator import Emulator, Reply
 from socialgate.sandbox.faults import FAULT_SCOPE_KEY, NO_FAULT, FaultDecision
 
 from . import sandbox_reads, sandbox_writes
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MastodonEmulator", "create_emulator"]
 
-Reply = tuple[int, dict[str, str], Any]
 Handler = Callable[..., Awaitable[Reply]]
 IDEMPOTENCY_TTL = 3_600.0
 # name -> (limit, period in seconds, counted per): token, user or address
@@ -101,7 +100,7 @@ def create_emulator(ctx: SandboxContext) -> MastodonEmulator:
     return MastodonEmulator(ctx)
 
 
-class MastodonEmulator:
+class MastodonEmulator(Emulator):
     """The ASGI app. ``data`` (the dataset and its overlay) and ``oauth`` are public for
     tests."""
 
@@ -113,24 +112,6 @@ class MastodonEmulator:
         self.processing_seconds = float(ctx.options.get("media_processing_seconds", 1.0))
         # (user, Idempotency-Key) -> (status id, expiry)
         self.idempotency: dict[tuple[int, str], tuple[int, float]] = {}
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        request = Request(scope, receive)
-        path: str = scope["path"]
-        root = scope.get("root_path", "")
-        if root and path.startswith(root + "/"):
-            path = path[len(root) :]
-        status, headers, body = await self.handle(request, scope["method"], path)
-        if body is None:
-            content = b""
-        elif isinstance(body, str):
-            content = body.encode()
-        else:
-            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-            headers["content-type"] = "application/json; charset=utf-8"
-        await Response(content, status, headers)(scope, receive, send)
 
     async def handle(self, request: Request, method: str, path: str) -> Reply:
         base = str(request.base_url).rstrip("/")

@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 from socialgate._clock import Clock
 from socialgate.sandbox import DEMO_USER_TOKEN
+from socialgate.sandbox.emulator import Reply
 
 from .sandbox_data import MastodonDataset
 from .sandbox_wire import error
@@ -40,7 +41,6 @@ DEMO_CLIENT_SECRET = "sandbox-demo-secret"
 CODE_TTL = 600.0
 OOB = "urn:ietf:wg:oauth:2.0:oob"
 SCOPES = ("read", "write", "follow", "push", "profile")
-Reply = tuple[int, dict[str, str], Any]
 JSON = dict[str, Any]
 _INVALID_GRANT = (
     "The provided authorization grant is invalid, expired, revoked, does not match the "

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.requests import Request
 
+from socialgate.sandbox.emulator import Reply
+
 from .sandbox_data import StatusRec
 from .sandbox_oauth import Principal
 from .sandbox_wire import Wire, error, link_header
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
     from .sandbox import MastodonEmulator
 
 T = TypeVar("T")
-Reply = tuple[int, dict[str, str], Any]
 NOT_FOUND = error("Record not found")
 SEARCH_SCAN = 20_000
 

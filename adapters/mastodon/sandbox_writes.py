@@ -10,10 +10,12 @@ messages.
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
+
+from socialgate.sandbox.emulator import Reply
 
 from .sandbox_data import HASHTAG, MediaRec, StatusRec
 from .sandbox_oauth import Principal
@@ -23,7 +25,6 @@ from .sandbox_wire import Wire, error
 if TYPE_CHECKING:
     from .sandbox import MastodonEmulator
 
-Reply = tuple[int, dict[str, str], Any]
 MAX_CHARS = 500
 MAX_MEDIA = 4
 MAX_DESCRIPTION = 1_500

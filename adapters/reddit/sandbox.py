@@ -30,15 +30,14 @@ the author's submissions); the User-Agent is not policed.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import Response
 
+from socialgate.sandbox.emulator import Emulator, Reply
 from socialgate.sandbox.faults import FAULT_SCOPE_KEY, NO_FAULT, FaultDecision
 
 from . import sandbox_reads, sandbox_writes
@@ -51,7 +50,6 @@ if TYPE_CHECKING:
 
 __all__ = ["RedditEmulator", "create_emulator"]
 
-Reply = tuple[int, dict[str, str], Any]
 Handler = Callable[["RedditEmulator", Request, dict[str, str], Principal], Awaitable[Reply]]
 
 # (method, path regex, handler name, needs a user, OAuth scope)
@@ -84,8 +82,14 @@ def create_emulator(ctx: SandboxContext) -> RedditEmulator:
     return RedditEmulator(ctx)
 
 
-class RedditEmulator:
+class RedditEmulator(Emulator):
     """The ASGI app. ``data``, ``oauth`` and ``assets`` are public for tests."""
+
+    content_type = "application/json; charset=UTF-8"
+    json_separators = None  # Reddit spaces its JSON (", ", ": ")
+
+    def route(self, path: str) -> str:
+        return _canonical(path)
 
     def __init__(self, ctx: SandboxContext) -> None:
         options = ctx.options
@@ -104,24 +108,6 @@ class RedditEmulator:
         # Scans of comments (mentions, a user's comments), keyed with the overlay's size.
         self.scans: dict[tuple[Any, ...], list[Any]] = {}
         self._actions: dict[int, list[float]] = {}
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        request = Request(scope, receive)
-        path: str = scope["path"]
-        root = scope.get("root_path", "")
-        if root and path.startswith(root + "/"):
-            path = path[len(root) :]
-        status, headers, body = await self.handle(request, scope["method"], _canonical(path))
-        if isinstance(body, bytes | str):
-            content = body.encode() if isinstance(body, str) else body
-        elif body is None:
-            content = b""
-        else:
-            content = json.dumps(body, ensure_ascii=False).encode()
-            headers.setdefault("content-type", "application/json; charset=UTF-8")
-        await Response(content, status, headers)(scope, receive, send)
 
     async def handle(self, request: Request, method: str, path: str) -> Reply:
         if path == "/api/v1/authorize" and method == "GET":

@@ -33,6 +33,7 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 from socialgate._clock import Clock
 from socialgate.sandbox import APP_TOKEN_PREFIX, DEMO_USER_TOKEN
+from socialgate.sandbox.emulator import Reply
 
 from .sandbox_data import RedditDataset
 from .sandbox_wire import status_body
@@ -44,7 +45,6 @@ ACCESS_TTL = 86_400.0
 CODE_TTL = 60.0
 INSTALLED = "https://oauth.reddit.com/grants/installed_client"
 ALL_SCOPES = frozenset({"*"})
-Reply = tuple[int, dict[str, str], Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.requests import Request
 
+from socialgate.sandbox.emulator import Reply
+
 from . import sandbox_wire as wire
 from .sandbox_data import WRITTEN_COMMENT_BASE, CommentRec, PostRec
 from .sandbox_oauth import Principal
@@ -16,7 +18,6 @@ from .sandbox_oauth import Principal
 if TYPE_CHECKING:
     from .sandbox import RedditEmulator
 
-Reply = tuple[int, dict[str, str], Any]
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 25

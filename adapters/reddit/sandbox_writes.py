@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
+from socialgate.sandbox.emulator import Reply
+
 from . import sandbox_reads
 from . import sandbox_wire as wire
 from .sandbox_data import SUBREDDITS, b36
@@ -25,7 +27,6 @@ from .sandbox_oauth import Principal
 if TYPE_CHECKING:
     from .sandbox import RedditEmulator
 
-Reply = tuple[int, dict[str, str], Any]
 
 TITLE_MAX = 300
 TEXT_MAX = 40_000

@@ -25,9 +25,9 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import Response
 
 from socialgate.sandbox.data import CursorCodec
+from socialgate.sandbox.emulator import Emulator, Reply
 from socialgate.sandbox.faults import FAULT_SCOPE_KEY, NO_FAULT, FaultDecision
 
 from . import sandbox_posts
@@ -59,7 +59,6 @@ _CREATE_KEYS = frozenset({
     "community_id", "direct_message_deep_link", "for_super_followers_only", "nullcast",
     "share_with_followers", "made_with_ai", "paid_partnership", "edit_options",
 })  # fmt: skip
-Reply = tuple[int, dict[str, str], Any]
 Handler = Callable[["XEmulator", Request, dict[str, str], Principal], Awaitable[Reply]]
 
 _ROUTES: list[tuple[str, re.Pattern[str], str, bool]] = [
@@ -89,7 +88,7 @@ def create_emulator(ctx: SandboxContext) -> XEmulator:
     return XEmulator(ctx)
 
 
-class XEmulator:
+class XEmulator(Emulator):
     """The ASGI app. ``data`` (the dataset and its overlay), ``oauth`` and ``uploads`` are
     public for tests."""
 
@@ -101,22 +100,6 @@ class XEmulator:
         self.uploads = MediaUploads(self.data, ctx.clock)
         self.codec = CursorCodec(ctx.seed)
         self.scan_budget = int(ctx.options.get("scan_budget", 25_000))
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        request = Request(scope, receive)
-        path: str = scope["path"]
-        root = scope.get("root_path", "")
-        if root and path.startswith(root + "/"):
-            path = path[len(root) :]
-        status, headers, body = await self.handle(request, scope["method"], path)
-        if body is None:
-            content = b""
-        else:
-            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-            headers["content-type"] = "application/json; charset=utf-8"
-        await Response(content, status, headers)(scope, receive, send)
 
     async def handle(self, request: Request, method: str, path: str) -> Reply:
         if path == "/i/oauth2/authorize" and method == "GET":

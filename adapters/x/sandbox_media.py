@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from socialgate._clock import Clock
+from socialgate.sandbox.emulator import Reply
 
 from .sandbox_data import MEDIA_PREFIX, UPLOAD_BASE, MediaRec, XDataset
 from .sandbox_wire import invalid_request, param_error
@@ -31,7 +32,6 @@ MAX_BYTES = {"photo": 5 * 2**20, "animated_gif": 15 * 2**20, "video": 512 * 2**2
 MAX_SEGMENT = 5 * 2**20
 PROCESSING_SECONDS = 2.0
 EXPIRES = 86_400
-Reply = tuple[int, dict[str, str], Any]
 
 
 @dataclass(slots=True)

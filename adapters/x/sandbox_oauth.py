@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 from socialgate._clock import Clock
 from socialgate.sandbox import APP_TOKEN_PREFIX, DEMO_USER_TOKEN
+from socialgate.sandbox.emulator import Reply
 
 from .sandbox_data import XDataset
 
@@ -36,7 +37,6 @@ DEMO_TOKEN = DEMO_USER_TOKEN
 DEMO_APP = "sandbox-demo-app"
 ACCESS_TTL = 7_200.0
 CODE_TTL = 30.0
-Reply = tuple[int, dict[str, str], Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
+from socialgate.sandbox.emulator import Reply
+
 from .sandbox_data import PostRec
 from .sandbox_oauth import Principal
 from .sandbox_search import compile_query
@@ -27,7 +29,6 @@ from .sandbox_wire import (
 if TYPE_CHECKING:
     from .sandbox import XEmulator
 
-Reply = tuple[int, dict[str, str], Any]
 _USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
 _RECENT = 7 * 86_400.0
 _NO_BOUND = 2**63
