@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .app import DEFAULT_NETWORKS, SandboxApp, SandboxContext, create_app
+from .emulator import Emulator
 from .faults import ConnectionDropped, FaultConfig, FaultDecision, FaultInjector, Stats
 from .limits import FixedWindowLimiter, WindowState
 
@@ -34,6 +35,7 @@ __all__ = [
     "DEFAULT_NETWORKS",
     "DEMO_USER_TOKEN",
     "ConnectionDropped",
+    "Emulator",
     "FaultConfig",
     "FaultDecision",
     "FaultInjector",
