@@ -18,7 +18,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 
 from ._adapter import Adapter
-from ._auth import BearerAuth, OAuth1Auth, OAuth2Auth
+from ._auth import BearerAuth, OAuth1Auth, OAuth2Auth, TokenManager
 from ._budgets import StaticBudget
 from ._credentials import AppPassword, BearerToken, Credential, OAuth1Token, OAuth2Token, OAuthApp
 from ._errors import (
@@ -112,10 +112,11 @@ class Account:
         self._app_id = app.client_id if app else f"cred-{credential.fingerprint()}"
         self._rate_limits: dict[str, RateLimitInfo] = {}
         self._contexts: dict[str, RequestContext] = {}
-        self._manager = None
+        self._manager: TokenManager | None = None
         if isinstance(credential, OAuth2Token):
             self._manager = client._token_manager(self.spec, key, credential, app, self.base_url)
         self.adapter = adapter_cls(self)
+        self._headers = {**dict(self.spec.headers), **self.adapter.headers()}
         self._auth = self.adapter.auth() or self._default_auth()
         self.profiles = ProfilesResource(self)
         self.posts = PostsResource(self)
@@ -130,6 +131,11 @@ class Account:
     @property
     def capabilities(self) -> frozenset[Capability]:
         return self.spec.capabilities
+
+    @property
+    def token_manager(self) -> TokenManager | None:
+        """The manager of this account's OAuth 2.0 token (``None`` for other credentials)."""
+        return self._manager
 
     @property
     def rate_limits(self) -> dict[str, RateLimitInfo]:
@@ -250,8 +256,8 @@ class Account:
         ctx = self._context(bucket or self.spec.bucket_for(method, route_path), cost)
         if idempotent is None:
             idempotent = method in _IDEMPOTENT_METHODS
-        if self.spec.headers:
-            headers = {**dict(self.spec.headers), **(headers or {})}
+        if self._headers:
+            headers = {**self._headers, **(headers or {})}
         if params and isinstance(params, Mapping):
             # Encoding once here, rather than letting httpx merge params into the URL and
             # re-parse it, is a third of the SDK's per-request cost on long X field lists.

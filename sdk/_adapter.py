@@ -40,6 +40,11 @@ class Adapter:
             f"{self.spec.display_name} does not support {what}{detail}", network=self.spec.name
         )
 
+    def headers(self) -> dict[str, str]:
+        """Headers every request of this account carries, beyond the spec's (Reddit's
+        per-app User-Agent); read once when the account is created."""
+        return {}
+
     def secrets(self) -> tuple[str, ...]:
         """Secrets the adapter holds beyond the credential (session tokens it obtained),
         scrubbed from every error like the credential's own."""

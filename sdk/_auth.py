@@ -116,6 +116,7 @@ class TokenManager:
         self._clock = clock
         self._lock: asyncio.Lock | None = None
         self._loaded = False
+        self._regrant: Callable[[], Awaitable[OAuth2Token]] | None = None
         self.refresh_count = 0
 
     @property
@@ -125,8 +126,14 @@ class TokenManager:
     def secrets(self) -> tuple[str, ...]:
         return self._token.secrets()
 
+    def renew_with(self, grant: Callable[[], Awaitable[OAuth2Token]]) -> None:
+        """For tokens that come without a refresh token (Reddit script and app-only apps):
+        run ``grant`` again, under the same single-flight lock, when the token expires or is
+        refused."""
+        self._regrant = grant
+
     def _can_refresh(self, token: OAuth2Token) -> bool:
-        return bool(token.refresh_token and self._oauth and self._app)
+        return bool(token.refresh_token and self._oauth and self._app) or self._regrant is not None
 
     def _needs_refresh(self, token: OAuth2Token) -> bool:
         skew = self._oauth.refresh_skew if self._oauth else 60.0
@@ -176,13 +183,16 @@ class TokenManager:
                 self._token = stored
                 return stored
             base = stored if isinstance(stored, OAuth2Token) else self._token
-            if not self._can_refresh(base):
+            if base.refresh_token and self._oauth and self._app:
+                new = await self._refresh_with(base)
+            elif self._regrant is not None:
+                new = await self._regrant()
+            else:
                 raise ReauthorizationRequired(
                     "the access token expired or was rejected and there is no refresh token "
                     "(or no OAuthApp for this network); send the user through OAuth again",
                     network=self.network,
                 )
-            new = await self._refresh_with(base)
             await self._store.set(self.network, self.key, new)
             self._token = new
             self.refresh_count += 1

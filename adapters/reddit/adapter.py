@@ -21,7 +21,7 @@ from socialgate._models import Draft, Media, Post, Profile
 from socialgate._pagination import NewestFirst, PageQuery, PageRequest, PaginationStyle
 
 from . import mapping, media
-from .auth import Grant, RedditAuth, Regrant, user_agent_for
+from .auth import Grant, user_agent_for
 from .listing import CommentTree, Listing, created_times, tree_things
 from .spec import SPEC, api_error_info
 
@@ -113,20 +113,19 @@ class RedditAdapter(Adapter):
         super().__init__(account)
         self.user_agent = user_agent_for(account.client, account.app, account.base_url)
         self._me: Profile | None = None
-        oauth = SPEC.oauth
-        self._regrant = Regrant(account._manager, oauth.refresh_skew if oauth else 120.0)
 
     def unsupported(self, what: str, why: str = "") -> NotSupported:
         return super().unsupported(what, why or _WHY.get(what, ""))
 
-    def auth(self) -> httpx.Auth | None:
-        inner = self.account._default_auth()
-        return RedditAuth(inner, self.user_agent, self._regrant, self.account.client.clock.now)
+    def headers(self) -> dict[str, str]:
+        return {"User-Agent": self.user_agent}
 
     def renew_with(self, grant: Grant) -> None:
         """Renew this account's token by running ``grant`` again (script and app-only tokens,
         which carry no refresh token); see ``socialgate.adapters.reddit.script_account``."""
-        self._regrant.grant = grant
+        manager = self.account.token_manager
+        if manager is not None:
+            manager.renew_with(grant)
 
     # -- profiles ----------------------------------------------------------------------------
 

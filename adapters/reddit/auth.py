@@ -1,28 +1,26 @@
-"""Reddit's grants beyond the authorization code, its User-Agent rule, and automatic re-grants.
+"""Reddit's grants beyond the authorization code, its User-Agent rule, and re-grant accounts.
 
 - ``password_grant`` ("script" apps, the owner's own account) and ``app_only_token``
   (``client_credentials``, or ``installed_client`` with a ``device_id`` for apps without a
   secret) post to the token endpoint with HTTP Basic client auth, as Reddit requires.
 - Neither grant yields a refresh token, so an access token from them dies after its
   ``expires_in`` (one hour historically, 24 h in recordings since 2023). ``script_account`` and
-  ``app_only_account`` return accounts that run the grant again shortly before expiry, or once
-  after a 401, under a lock, and store the new token through the client's ``TokenStore``.
+  ``app_only_account`` return accounts whose token manager runs the grant again shortly before
+  expiry, or once after a 401 (``TokenManager.renew_with``: single-flight, stored first).
 - A descriptive User-Agent is mandatory: Reddit throttles or blocks generic ones (see
   ``user_agent_for``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import httpx
 
 from socialgate import __version__
-from socialgate._auth import TokenManager
 from socialgate._client import DEFAULT_USER_AGENT
 from socialgate._credentials import OAuth2Token, OAuthApp
 from socialgate._errors import (
@@ -43,8 +41,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INSTALLED_CLIENT_GRANT",
-    "RedditAuth",
-    "Regrant",
     "app_only_account",
     "app_only_token",
     "password_grant",
@@ -303,96 +299,3 @@ async def _renewing_account(client: Client, app: OAuthApp, grant: Grant, key: st
     assert isinstance(adapter, RedditAdapter)
     adapter.renew_with(grant)
     return account
-
-
-# -- the auth flow ---------------------------------------------------------------------------
-
-
-class Regrant:
-    """Runs a grant again for a token that cannot be refreshed. Single-flight: concurrent
-    callers wait for one grant, and a token someone else renewed is reused."""
-
-    def __init__(self, manager: TokenManager | None, skew: float) -> None:
-        self.grant: Grant | None = None
-        self._manager = manager
-        self._skew = skew
-        self._lock: asyncio.Lock | None = None
-        self.count = 0
-
-    @property
-    def active(self) -> bool:
-        return self.grant is not None and self._manager is not None
-
-    async def ensure_fresh(self, now: Callable[[], Any]) -> None:
-        if not self.active:
-            return
-        assert self._manager is not None
-        token = await self._manager.current()
-        if token.refresh_token is None and token.expires_within(self._skew, now()):
-            await self.renew(stale=token.access_token, now=now)
-
-    async def renew(self, *, stale: str, now: Callable[[], Any]) -> None:
-        if not self.active:
-            return
-        assert self._manager is not None and self.grant is not None
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            current = self._manager.token
-            if current.access_token != stale and not current.expires_within(self._skew, now()):
-                return
-            token = await self.grant()
-            await _install(self._manager, token)
-            self.count += 1
-
-
-async def _install(manager: TokenManager, token: OAuth2Token) -> None:
-    # The core's TokenManager has no public way to take a token from elsewhere yet (see the
-    # adapter's README notes); this writes the store first, as the core's own refresh does.
-    await manager._store.set(manager.network, manager.key, token)
-    manager._token = token
-    manager._loaded = True
-
-
-class RedditAuth(httpx.Auth):
-    """Wraps the core's auth flow: stamps the app's User-Agent on every request and, for
-    tokens that cannot be refreshed, renews them through ``Regrant``."""
-
-    def __init__(
-        self,
-        inner: httpx.Auth,
-        user_agent: str,
-        regrant: Regrant,
-        now: Callable[[], Any],
-    ) -> None:
-        self._inner = inner
-        self._user_agent = user_agent
-        self._regrant = regrant
-        self._now = now
-
-    def sync_auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
-        raise RuntimeError("socialgate is async-only")
-        yield request  # pragma: no cover
-
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        request.headers["User-Agent"] = self._user_agent
-        await self._regrant.ensure_fresh(self._now)
-        attempts = 2 if self._regrant.active else 1
-        for attempt in range(attempts):
-            flow = self._inner.async_auth_flow(request)
-            outgoing = await flow.__anext__()
-            while True:
-                response = yield outgoing
-                try:
-                    outgoing = await flow.asend(response)
-                except StopAsyncIteration:
-                    break
-            if response.status_code != 401 or attempt + 1 == attempts:
-                return
-            await response.aread()
-            used = request.headers.get("Authorization", "")
-            await self._regrant.renew(stale=used.partition(" ")[2], now=self._now)

@@ -183,3 +183,34 @@ async def test_rotated_token_is_written_to_the_encrypted_sqlite_store(
     assert isinstance(stored, sg.OAuth2Token) and stored.refresh_token == "refresh-2"
     raw = db.read_bytes()
     assert b"refresh-2" not in raw and b"access-new-0001" not in raw
+
+
+async def test_tokens_without_refresh_are_regranted_once_under_concurrency(
+    x_api: respx.MockRouter, client: sg.Client, clock: sg.FakeClock, token_store: sg.TokenStore
+) -> None:
+    """Script-style tokens carry no refresh token: renew_with runs the grant again, once."""
+    endpoint = RotatingTokenEndpoint()
+    x_api.get("/2/tweets/20").mock(side_effect=endpoint.api)
+    grants = 0
+
+    async def grant() -> sg.OAuth2Token:
+        nonlocal grants
+        grants += 1
+        await asyncio.sleep(0)
+        endpoint.valid_access.add(f"granted-{grants}")
+        return sg.OAuth2Token(
+            access_token=f"granted-{grants}", expires_at=clock.now() + timedelta(hours=1)
+        )
+
+    expired = sg.OAuth2Token(access_token="script-old-1234", expires_at=clock.now())
+    acct = client.account("x", expired, key="script")
+    assert acct.token_manager is not None
+    acct.token_manager.renew_with(grant)
+    await asyncio.gather(*(acct.posts.get("20") for _ in range(30)))
+    assert grants == 1
+    stored = await token_store.get("x", "script")
+    assert isinstance(stored, sg.OAuth2Token) and stored.access_token == "granted-1"
+    # Refused later (revoked upstream): one more grant, and the request is re-sent.
+    endpoint.valid_access.discard("granted-1")
+    await acct.posts.get("20")
+    assert grants == 2
