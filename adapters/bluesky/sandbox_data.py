@@ -143,17 +143,27 @@ class BlueskyDataset:
         self.anchor_us = int(anchor * 1_000_000)
         self.step_us = max(1_000, SPREAD_US // max(posts, 1))
         self.rand = Seeded(seed, "bluesky")
-        self.graph = SeededGraph(self.rand, self.n_users, posts, MENTIONABLE)
+        self.graph = SeededGraph(
+            self.rand,
+            self.n_users,
+            posts,
+            MENTIONABLE,
+            reply_rate=REPLY_RATE,
+            max_parent_gap=MAX_PARENT_GAP,
+        )
         # The graph's queries, under the names the emulator calls on the dataset.
         self.author = self.graph.author
         self.follows = self.graph.follows
         self.followers_count = self.graph.followers_count
         self.following_count = self.graph.following_count
         self.followers_desc = self.graph.followers_desc
+        self.is_reply = self.graph.seeded_reply
+        self.parent = self.graph.parent
+        self.seeded_children = self.graph.replies_to
         self.overlay = Overlay()
         self._post: Callable[[int], PostRec] = lru_cache(maxsize=65_536)(self._build_post)
         self._user: Callable[[int], UserRec] = lru_cache(maxsize=16_384)(self._build_user)
-        self._root: Callable[[int], int] = lru_cache(maxsize=65_536)(self._find_root)
+        self._root: Callable[[int], int] = lru_cache(maxsize=65_536)(self.graph.root)
         self._did_index = {self._did(j): j for j in range(self.n_users)}
 
     # -- accounts ------------------------------------------------------------------------------
@@ -222,21 +232,6 @@ class BlueskyDataset:
 
     def uri_of(self, i: int) -> str:
         return f"at://{self.user(self.author(i)).did}/{POST}/{tid(self.at_us(i), i % 1024)}"
-
-    def is_reply(self, i: int) -> bool:
-        return i > 0 and self.rand.chance(REPLY_RATE, "reply", i)
-
-    def parent(self, i: int) -> int:
-        return i - 1 - self.rand.below(min(MAX_PARENT_GAP, i), "parent", i)
-
-    def _find_root(self, i: int) -> int:
-        while self.is_reply(i):
-            i = self.parent(i)
-        return i
-
-    def seeded_children(self, j: int) -> list[int]:
-        top = min(j + MAX_PARENT_GAP + 1, self.n_posts)
-        return [k for k in range(j + 1, top) if self.is_reply(k) and self.parent(k) == j]
 
     def post(self, i: int) -> PostRec:
         return self._post(i)

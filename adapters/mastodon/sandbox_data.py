@@ -127,12 +127,21 @@ class MastodonDataset:
         self.anchor_ms = int(anchor * 1000)
         self.gap_ms = max(1, min(MAX_GAP_MS, SPREAD_MS // max(posts, 1)))
         self.rand = Seeded(seed, "mastodon")
-        self.graph = SeededGraph(self.rand, self.n_users, posts, MENTIONABLE)
+        self.graph = SeededGraph(
+            self.rand,
+            self.n_users,
+            posts,
+            MENTIONABLE,
+            reply_rate=REPLY_RATE,
+            max_parent_gap=MAX_PARENT_GAP,
+        )
         # The graph's queries, under the names the emulator calls on the dataset.
         self.author = self.graph.author
         self.follows = self.graph.follows
         self.followers_count = self.graph.followers_count
         self.following_count = self.graph.following_count
+        self._raw_reply = self.graph.seeded_reply
+        self.parent = self.graph.parent
         self.overlay = Overlay()
         self._account: Callable[[int], AccountRec] = lru_cache(maxsize=16_384)(self._build_account)
         self._status: Callable[[int], StatusRec] = lru_cache(maxsize=65_536)(self._build_status)
@@ -220,14 +229,8 @@ class MastodonDataset:
             return None
         return i
 
-    def _raw_reply(self, i: int) -> bool:
-        return i > 0 and self.rand.chance(REPLY_RATE, "reply", i)
-
     def is_reblog(self, i: int) -> bool:
         return i > 0 and not self._raw_reply(i) and self.rand.chance(REBLOG_RATE, "reblog", i)
-
-    def parent(self, i: int) -> int:
-        return i - 1 - self.rand.below(min(i, MAX_PARENT_GAP), "parent", i)
 
     def is_reply(self, i: int) -> bool:
         return self._raw_reply(i) and not self.is_reblog(self.parent(i))
@@ -253,8 +256,7 @@ class MastodonDataset:
         return None if target == author else target
 
     def direct_replies(self, i: int) -> list[int]:
-        last = min(i + MAX_PARENT_GAP, self.n_posts - 1)
-        return [k for k in range(i + 1, last + 1) if self.is_reply(k) and self.parent(k) == i]
+        return self.graph.replies_to(i, self.is_reply)
 
     def status(self, i: int) -> StatusRec:
         return self._status(i)

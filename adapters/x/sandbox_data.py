@@ -113,13 +113,24 @@ class XDataset:
         self.anchor = anchor
         self.gap = min(MAX_GAP, SPREAD / max(posts, 1))
         self.rand = Seeded(seed, "x")
-        self.graph = SeededGraph(self.rand, self.n_users, posts, MENTIONABLE)
+        self.graph = SeededGraph(
+            self.rand,
+            self.n_users,
+            posts,
+            MENTIONABLE,
+            reply_rate=REPLY_RATE,
+            max_parent_gap=MAX_PARENT_GAP,
+        )
         # The graph's queries, under the names the emulator calls on the dataset.
         self.author = self.graph.author
         self.follows = self.graph.follows
         self.followers_count = self.graph.followers_count
         self.following_count = self.graph.following_count
         self.followers_desc = self.graph.followers_desc
+        self.is_reply = self.graph.seeded_reply
+        self.parent = self.graph.parent
+        self.root = self.graph.root
+        self.direct_replies = self.graph.replies_to
         self.overlay = Overlay()
         self._post: Callable[[int], PostRec] = lru_cache(maxsize=65_536)(self._build_post)
         self._user: Callable[[int], UserRec] = lru_cache(maxsize=16_384)(self._build_user)
@@ -195,21 +206,6 @@ class XDataset:
 
     def first_index_at_or_after(self, moment: float) -> int:
         return bisect.bisect_left(range(self.n_posts), moment, key=self.created_at)
-
-    def is_reply(self, i: int) -> bool:
-        return i > 0 and self.rand.chance(REPLY_RATE, "reply", i)
-
-    def parent(self, i: int) -> int:
-        return i - 1 - self.rand.below(min(i, MAX_PARENT_GAP), "parent", i)
-
-    def root(self, i: int) -> int:
-        while self.is_reply(i):
-            i = self.parent(i)
-        return i
-
-    def direct_replies(self, i: int) -> list[int]:
-        last = min(i + MAX_PARENT_GAP, self.n_posts - 1)
-        return [k for k in range(i + 1, last + 1) if self.is_reply(k) and self.parent(k) == i]
 
     def conversation_indices(self, root: int) -> list[int]:
         """Seeded members of the conversation rooted at post ``root``, oldest first."""

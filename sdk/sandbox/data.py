@@ -13,7 +13,7 @@ import base64
 import hashlib
 import random
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -108,11 +108,22 @@ class SeededGraph:
     followers worth paging through. Names, ids and texts are the datasets' own business.
     """
 
-    def __init__(self, rand: Seeded, n_users: int, n_posts: int, mentionable: int) -> None:
+    def __init__(
+        self,
+        rand: Seeded,
+        n_users: int,
+        n_posts: int,
+        mentionable: int,
+        *,
+        reply_rate: float = 0.25,
+        max_parent_gap: int = 30,
+    ) -> None:
         self.rand = rand
         self.n_users = n_users
         self.n_posts = n_posts
         self.mentionable = mentionable
+        self.reply_rate = reply_rate
+        self.max_parent_gap = max_parent_gap
         self._perm = rand.permutation(n_users, "authors")
         self._slot = {user: slot for slot, user in enumerate(self._perm)}
         # Counting followers asks every user: done once per user, then remembered.
@@ -138,6 +149,28 @@ class SeededGraph:
     def seeded_posts_of(self, j: int) -> int:
         """How many seeded posts user ``j`` wrote."""
         return max((self.n_posts - self._slot[j] + self.n_users - 1) // self.n_users, 0)
+
+    # -- threads: post i may answer one of the max_parent_gap posts just before it ------------
+
+    def seeded_reply(self, i: int) -> bool:
+        """Whether seeded post ``i`` answers an earlier one (a network may veto some: see
+        ``replies_to``'s ``is_reply``)."""
+        return i > 0 and self.rand.chance(self.reply_rate, "reply", i)
+
+    def parent(self, i: int) -> int:
+        return i - 1 - self.rand.below(min(i, self.max_parent_gap), "parent", i)
+
+    def root(self, i: int) -> int:
+        while self.seeded_reply(i):
+            i = self.parent(i)
+        return i
+
+    def replies_to(self, i: int, is_reply: Callable[[int], bool] | None = None) -> list[int]:
+        """The seeded posts answering ``i`` directly, oldest first: only the next
+        ``max_parent_gap`` posts can."""
+        replies = is_reply or self.seeded_reply
+        last = min(i + self.max_parent_gap, self.n_posts - 1)
+        return [k for k in range(i + 1, last + 1) if replies(k) and self.parent(k) == i]
 
     def seeded_indices_of(self, j: int, below: int, stop: int = 0) -> range:
         """Indices of user ``j``'s seeded posts in ``[stop, below)``, newest first."""
