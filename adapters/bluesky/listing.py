@@ -40,14 +40,8 @@ def iso_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
+# Item times for paging and windows are read as the mapping reads created_at.
+parse_time = mapping.parse_datetime
 
 
 def within(moment: datetime | None, since: datetime | None, until: datetime | None) -> bool:

@@ -30,6 +30,7 @@ __all__ = [
     "media_from_record",
     "obj",
     "parse_at_uri",
+    "parse_datetime",
     "post_from_notification",
     "post_from_view",
     "post_url",
@@ -64,7 +65,7 @@ def parse_at_uri(uri: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
-def _datetime(value: Any) -> datetime | None:
+def parse_datetime(value: Any) -> datetime | None:
     """An AT Protocol datetime; ``None`` for absent or unusable values (records are written by
     clients, and some write timestamps without a zone)."""
     if not isinstance(value, str):
@@ -129,7 +130,7 @@ def profile_from_view(view: Any) -> Profile:
             followers_count=_int(view.get("followersCount")),
             following_count=_int(view.get("followsCount")),
             posts_count=_int(view.get("postsCount")),
-            created_at=_datetime(view.get("createdAt")),
+            created_at=parse_datetime(view.get("createdAt")),
             verified=_verified(view),
             raw=view,
         )
@@ -303,7 +304,7 @@ def _post(
         author_id=author_id,
         author=author,
         text=text if isinstance(text, str) else "",
-        created_at=_datetime(record.get("createdAt")) or _datetime(indexed_at),
+        created_at=parse_datetime(record.get("createdAt")) or parse_datetime(indexed_at),
         url=post_url(uri, author.handle if author else None),
         reply_to_id=parent,
         conversation_id=root or uri,
