@@ -28,6 +28,7 @@ import socialgate as sg
 from socialgate.adapters.mastodon.sandbox import MastodonEmulator
 from socialgate.sandbox import SandboxApp, create_app
 
+from .shapes import json_shape
 from .test_mastodon_emulator import PNG, emulator, mastodon_client, user_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,24 +181,6 @@ async def test_answers_match_the_openapi_schemas(
 NOT_EMULATED: dict[str, set[str]] = {"status_reblog": {"pinned"}}
 
 
-def _shape(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _shape(v) for k, v in value.items()}
-    if isinstance(value, list):
-        merged: dict[str, Any] = {}
-        kinds = set()
-        for item in value:
-            shaped = _shape(item)
-            if isinstance(shaped, dict):
-                for k, v in shaped.items():
-                    if merged.get(k) in (None, "null"):
-                        merged[k] = v
-            else:
-                kinds.add(shaped)
-        return [merged] if merged else sorted(kinds)
-    return {bool: "bool", int: "int", float: "number", str: "str"}.get(type(value), "null")
-
-
 def _compare(recorded: Any, ours: Any, path: str, skip: frozenset[str] = frozenset()) -> list[str]:
     if "null" in (recorded, ours):
         return []
@@ -297,7 +280,7 @@ async def test_answers_have_the_recorded_shape(
     if name == "notifications_mentions":
         theirs, ours = theirs[:1], ours[:1]
     skip = frozenset(NOT_EMULATED.get(name, ()))
-    assert _compare(_shape(theirs), _shape(ours), "$", skip) == []
+    assert _compare(json_shape(theirs), json_shape(ours), "$", skip) == []
     rate_headers = {h for h in record["headers"] if h.startswith("x-ratelimit")}
     assert rate_headers <= set(response.headers)
     if "x-ratelimit-reset" in record["headers"]:

@@ -24,6 +24,7 @@ import socialgate as sg
 from socialgate.sandbox import create_app
 
 from .conftest import APP, x_client
+from .shapes import json_shape
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT.parent / "shared" / "fixtures" / "specs" / "xdevplatform+xdk"
@@ -180,23 +181,6 @@ LATER = {"edit_history_tweet_ids", "bookmark_count", "impression_count", "like_c
 NOT_EMULATED = {"entities", "pinned_tweet_id", "geo", "source", "previous_token"}
 
 
-def _shape(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _shape(v) for k, v in value.items()}
-    if isinstance(value, list):
-        merged: dict[str, Any] = {}
-        kinds = set()
-        for item in value:
-            shaped = _shape(item)
-            if isinstance(shaped, dict):
-                for k, v in shaped.items():
-                    merged.setdefault(k, v)
-            else:
-                kinds.add(shaped)
-        return [merged] if merged else sorted(kinds)
-    return {bool: "bool", int: "int", float: "number", str: "str"}.get(type(value), "null")
-
-
 def _compare(recorded: Any, ours: Any, path: str, user_entities_only: bool) -> list[str]:
     if isinstance(recorded, dict) and isinstance(ours, dict):
         problems = [f"{path}.{k} missing" for k in recorded.keys() - ours.keys()
@@ -256,4 +240,4 @@ async def test_answers_have_the_recorded_shape(recording: str) -> None:
         recorded = {"data": recorded["data"][0]}
     if recording == "sns_me_resp.json":  # recorded with expansions=pinned_tweet_id
         recorded.pop("includes")
-    assert _compare(_shape(recorded), _shape(ours), "$", False) == []
+    assert _compare(json_shape(recorded), json_shape(ours), "$", False) == []
