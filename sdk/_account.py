@@ -18,7 +18,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 
 from ._adapter import Adapter
-from ._auth import BearerAuth, OAuth1Auth, OAuth2Auth, TokenManager
+from ._auth import BearerAuth, LeanAuth, OAuth1Auth, OAuth2Auth, TokenManager
 from ._budgets import StaticBudget
 from ._credentials import AppPassword, BearerToken, Credential, OAuth1Token, OAuth2Token, OAuthApp
 from ._errors import (
@@ -36,6 +36,7 @@ from ._ratelimit_headers import RateLimitInfo, parse_retry_after
 from ._resources import MediaResource, MentionsResource, PostsResource, ProfilesResource
 from ._spec import ErrorInfo, ProviderSpec
 from ._transport import EXTENSION, RequestContext
+from ._wire import WireResponse, decode_body, full_response
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -83,6 +84,21 @@ def _same_origin(url: str, base: str) -> bool:
     return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
 
 
+def _header_dict(base: Mapping[str, str], extra: Mapping[str, str] | None) -> dict[str, str]:
+    """``base`` updated by ``extra``, names compared case-insensitively (the later spelling
+    is kept)."""
+    merged = dict(base)
+    if extra:
+        lowered = {k.lower(): k for k in merged}
+        for key, value in extra.items():
+            old = lowered.get(key.lower())
+            if old is not None:
+                del merged[old]
+            merged[key] = value
+            lowered[key.lower()] = key
+    return merged
+
+
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
@@ -117,6 +133,7 @@ class Account:
             self._manager = client._token_manager(self.spec, key, credential, app, self.base_url)
         self.adapter = adapter_cls(self)
         self._headers = {**dict(self.spec.headers), **self.adapter.headers()}
+        self._lean_headers: dict[str, str] | None = None
         self._auth = self.adapter.auth() or self._default_auth()
         self.profiles = ProfilesResource(self)
         self.posts = PostsResource(self)
@@ -256,33 +273,38 @@ class Account:
         ctx = self._context(bucket or self.spec.bucket_for(method, route_path), cost)
         if idempotent is None:
             idempotent = method in _IDEMPOTENT_METHODS
-        if self._headers:
-            headers = {**self._headers, **(headers or {})}
         if params and isinstance(params, Mapping):
             # Encoding once here, rather than letting httpx merge params into the URL and
             # re-parse it, is a third of the SDK's per-request cost on long X field lists.
             url += ("&" if "?" in url else "?") + encode_query(params)
             params = None
-        request = self.client.http.build_request(
-            method,
-            url,
-            params=params,
-            json=json,
-            data=data,
-            files=files,
-            content=content,
-            headers=headers,
-            extensions={EXTENSION: ctx},
-        )
+        send: Callable[[], Awaitable[httpx.Response]] | None = None
+        if params is None and data is None and files is None:
+            send = self._lean_sender(method, url, route_path, json, content, headers, ctx)
+        if send is None:
+            if self._headers:
+                headers = {**self._headers, **(headers or {})}
+            request = self.client.http.build_request(
+                method,
+                url,
+                params=params,
+                json=json,
+                data=data,
+                files=files,
+                content=content,
+                headers=headers,
+                extensions={EXTENSION: ctx},
+            )
+            send = functools.partial(self._send_once, request, ctx)
         try:
             try:
-                return await self._send_once(request, ctx)
+                return await send()
             except SocialGateError as first:
                 # The retry loop is only built when the first attempt failed retryably.
                 delay = self.client.retry_policy.decide(first, 1, idempotent=idempotent)
                 if delay is None:
                     raise
-                return await self._retry(request, ctx, idempotent, delay)
+                return await self._retry(send, idempotent, delay)
         except SocialGateError as error:
             if not idempotent and error.sent and isinstance(error, TransportError | APIError):
                 if not isinstance(error, RateLimited) and (
@@ -298,7 +320,10 @@ class Account:
             raise
 
     async def _retry(
-        self, request: httpx.Request, ctx: RequestContext, idempotent: bool, first_delay: float
+        self,
+        send: Callable[[], Awaitable[httpx.Response]],
+        idempotent: bool,
+        first_delay: float,
     ) -> httpx.Response:
         """Attempts 2.. in one tenacity loop, with the client's policy deciding each wait."""
         policy = self.client.retry_policy
@@ -325,7 +350,7 @@ class Account:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._send_once(request, ctx)
+                return await send()
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
     async def poll(
@@ -354,16 +379,120 @@ class Account:
         try:
             response = await self.client.http.send(request, auth=self._auth)
         except httpx.TransportError as exc:
-            sent = not isinstance(exc, _NOT_SENT)
-            raise TransportError(
-                f"{type(exc).__name__} talking to {self.spec.display_name} "
-                f"({request.method} {request.url.path}): {exc or 'no detail'}",
-                network=self.network,
-                sent=sent,
-            ) from exc
+            raise self._transport_error(exc, request.method, request.url.path) from exc
+        except httpx.DecodingError as exc:
+            raise self._undecodable(exc) from exc
         if response.status_code >= 400:
             raise await self._error_for(response, ctx)
         return response
+
+    def _lean_sender(
+        self,
+        method: str,
+        url: str,
+        route_path: str,
+        json: Any,
+        content: bytes | str | None,
+        headers: dict[str, str] | None,
+        ctx: RequestContext,
+    ) -> Callable[[], Awaitable[httpx.Response]] | None:
+        """The send step of the lean path (straight to aiohttp, see ``_wire``), or ``None``
+        when this call must go through httpx: another transport or a user's own client, a
+        mock library installed, an auth without a lean form, or a form/multipart body."""
+        lean = self.client._lean_path()
+        if lean is None or not isinstance(self._auth, LeanAuth):
+            return None
+        base = self._lean_headers
+        if base is None:
+            defaults = {
+                k.decode("latin-1"): v.decode("latin-1") for k, v in self.client.http.headers.raw
+            }
+            base = self._lean_headers = _header_dict(defaults, self._headers)
+        sent_headers = _header_dict(base, headers) if headers else dict(base)
+        body: bytes | None = None
+        if json is not None:
+            body = jsonlib.dumps(
+                json, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            ).encode("utf-8")
+            if not headers or not any(k.lower() == "content-type" for k in headers):
+                sent_headers["Content-Type"] = "application/json"
+        elif content is not None:
+            body = content.encode("utf-8") if isinstance(content, str) else content
+        limiter, wire = lean
+        auth = self._auth
+        timeout = self.client.options.timeout
+
+        async def send() -> httpx.Response:
+            target, state = await auth.lean_authorize(url, sent_headers)
+            renewed = False
+            while True:
+                keys = await limiter.reserve(ctx)
+                try:
+                    status, found, raw, received = await wire.send_raw(
+                        method, target, sent_headers, body, timeout
+                    )
+                except httpx.TransportError as exc:
+                    await limiter.release(ctx, keys)
+                    raise self._transport_error(exc, method, route_path) from exc
+                except BaseException:
+                    await limiter.release(ctx, keys)
+                    raise
+                await limiter.learn(ctx, status, found)
+                await limiter.release(ctx, keys)
+                decoded = decode_body(found.get("Content-Encoding"), received)
+                if status >= 400 and not renewed:
+                    again = await auth.lean_renew(
+                        status, received if decoded is None else decoded, state, url, sent_headers
+                    )
+                    if again is not None:
+                        target, state = again
+                        renewed = True
+                        continue
+                break
+            response: httpx.Response
+            if decoded is not None:
+                response = WireResponse(
+                    status,
+                    raw,
+                    decoded,
+                    method=method,
+                    url=target,
+                    request_headers=sent_headers,
+                    request_body=body,
+                )
+            else:
+                try:
+                    response = full_response(
+                        status,
+                        raw,
+                        received,
+                        method=method,
+                        url=target,
+                        request_headers=sent_headers,
+                        request_body=body,
+                    )
+                except httpx.DecodingError as exc:
+                    raise self._undecodable(exc) from exc
+            if status >= 400:
+                raise await self._error_for(response, ctx)
+            return response
+
+        return send
+
+    def _transport_error(self, exc: httpx.TransportError, method: str, path: str) -> TransportError:
+        return TransportError(
+            f"{type(exc).__name__} talking to {self.spec.display_name} "
+            f"({method} {path}): {exc or 'no detail'}",
+            network=self.network,
+            sent=not isinstance(exc, _NOT_SENT),
+        )
+
+    def _undecodable(self, exc: httpx.DecodingError) -> UpstreamSchemaError:
+        return UpstreamSchemaError(
+            f"{self.spec.display_name} answered with a body that could not be decompressed "
+            f"({exc}); nothing was parsed. If it repeats, report it with the network's status.",
+            network=self.network,
+        )
 
     async def body_error(
         self, response: httpx.Response, info: ErrorInfo, *, bucket: str | None = None

@@ -19,14 +19,22 @@ import httpx
 __all__ = ["AiohttpTransport"]
 
 _HTTPX_HANDLER = httpx.AsyncHTTPTransport.handle_async_request
-_HTTPCORE_HANDLER = httpcore.AsyncConnectionPool.handle_async_request
+_HTTPX_ROUTING = httpx.AsyncClient._transport_for_url
+_HTTPCORE_HANDLERS = (
+    (httpcore.AsyncConnectionPool, httpcore.AsyncConnectionPool.handle_async_request),
+    (httpcore.AsyncHTTPConnection, httpcore.AsyncHTTPConnection.handle_async_request),
+    (httpcore.AsyncHTTPProxy, httpcore.AsyncHTTPProxy.handle_async_request),
+)
 
 
 def _mocked() -> bool:
-    """Whether a mocking library has replaced httpx's or httpcore's request handling."""
+    """Whether a mocking library has replaced httpx's or httpcore's request handling (respx
+    patches ``AsyncClient._transport_for_url`` in its "httpx" mode, the httpcore classes'
+    ``handle_async_request`` in its default mode)."""
     return (
         httpx.AsyncHTTPTransport.handle_async_request is not _HTTPX_HANDLER
-        or httpcore.AsyncConnectionPool.handle_async_request is not _HTTPCORE_HANDLER
+        or httpx.AsyncClient._transport_for_url is not _HTTPX_ROUTING
+        or any(cls.handle_async_request is not original for cls, original in _HTTPCORE_HANDLERS)
     )
 
 
@@ -47,6 +55,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._session: Any = None
         self._fallback: httpx.AsyncHTTPTransport | None = None
         self._errors = _error_map(aiohttp)
+        self._timeouts: dict[float | None, Any] = {}
 
     def _get_session(self) -> Any:
         # Created on first use, inside the running event loop.
@@ -103,7 +112,42 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         except TimeoutError as exc:
             raise httpx.ReadTimeout("timed out waiting for the answer", request=request) from exc
 
-    def _translate(self, exc: Exception, request: httpx.Request) -> httpx.TransportError:
+    async def send_raw(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        seconds: float | None,
+    ) -> tuple[int, Any, tuple[tuple[bytes, bytes], ...], bytes]:
+        """Send without building httpx objects: the account's lean path (see ``_wire``).
+        Returns status, aiohttp's case-insensitive headers, the raw header pairs and the body
+        as received (still Content-Encoded); ``seconds`` bounds connecting and each read.
+        Failures are raised as the httpx errors ``handle_async_request`` raises, with no
+        request attached."""
+        session = self._session or self._get_session()
+        client_timeout = self._timeouts.get(seconds)
+        if client_timeout is None:
+            client_timeout = self._timeouts[seconds] = self._aiohttp.ClientTimeout(
+                total=None, connect=seconds, sock_connect=seconds, sock_read=seconds
+            )
+        try:
+            async with session.request(
+                method,
+                url,
+                headers=headers,
+                data=body,
+                allow_redirects=False,
+                timeout=client_timeout,
+            ) as upstream:
+                content = await upstream.read()
+                return upstream.status, upstream.headers, upstream.raw_headers, content
+        except self._aiohttp.ClientError as exc:
+            raise self._translate(exc, None) from exc
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout("timed out waiting for the answer") from exc
+
+    def _translate(self, exc: Exception, request: httpx.Request | None) -> httpx.TransportError:
         for kind, target in self._errors:
             if isinstance(exc, kind):
                 return target(f"{type(exc).__name__}: {exc}", request=request)

@@ -31,19 +31,47 @@ from ._errors import (
 from ._spec import OAuthSpec
 from ._tokens import TokenStore
 
-__all__ = ["BearerAuth", "OAuth1Auth", "OAuth2Auth", "TokenManager", "client_auth_request"]
+__all__ = [
+    "BearerAuth",
+    "LeanAuth",
+    "OAuth1Auth",
+    "OAuth2Auth",
+    "TokenManager",
+    "client_auth_request",
+]
 
 # Posts a form to a token endpoint through the client (its default headers included).
 Send = Callable[[str, dict[str, str], bytes], Awaitable[httpx.Response]]
 
 
-class BearerAuth(httpx.Auth):
+class LeanAuth:
+    """Auth that also works on the lean send path (``Account`` over aiohttp, no httpx
+    request): the same decisions as the class's ``httpx.Auth`` flow, on plain values."""
+
+    async def lean_authorize(self, url: str, headers: dict[str, str]) -> tuple[str, object]:
+        """Put the credentials into ``headers``; return the URL to send to and a state that
+        ``lean_renew`` gets back."""
+        raise NotImplementedError
+
+    async def lean_renew(
+        self, status: int, content: bytes, state: object, url: str, headers: dict[str, str]
+    ) -> tuple[str, object] | None:
+        """After an answer: renew the credentials and return what ``lean_authorize`` returns
+        to send once more, or ``None`` to keep the answer."""
+        return None
+
+
+class BearerAuth(httpx.Auth, LeanAuth):
     def __init__(self, token: str) -> None:
         self._header = f"Bearer {token}"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = self._header
         yield request
+
+    async def lean_authorize(self, url: str, headers: dict[str, str]) -> tuple[str, object]:
+        headers["Authorization"] = self._header
+        return url, None
 
 
 class OAuth1Auth(httpx.Auth):
@@ -261,7 +289,7 @@ def _refresh_error(
     return error
 
 
-class OAuth2Auth(httpx.Auth):
+class OAuth2Auth(httpx.Auth, LeanAuth):
     """Sends the manager's current token; on a 401 refreshes once and re-sends."""
 
     def __init__(self, manager: TokenManager) -> None:
@@ -284,3 +312,18 @@ class OAuth2Auth(httpx.Auth):
             token = await self._manager.refresh(stale=token)
             request.headers["Authorization"] = f"Bearer {token.access_token}"
             yield request
+
+    async def lean_authorize(self, url: str, headers: dict[str, str]) -> tuple[str, object]:
+        token = await self._manager.current()
+        headers["Authorization"] = f"Bearer {token.access_token}"
+        return url, token
+
+    async def lean_renew(
+        self, status: int, content: bytes, state: object, url: str, headers: dict[str, str]
+    ) -> tuple[str, object] | None:
+        assert isinstance(state, OAuth2Token)
+        if status != 401 or not self._manager._can_refresh(state):
+            return None
+        token = await self._manager.refresh(stale=state)
+        headers["Authorization"] = f"Bearer {token.access_token}"
+        return url, token

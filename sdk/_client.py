@@ -18,6 +18,7 @@ from typing import Any, Literal
 import httpx
 
 from ._account import Account
+from ._aiohttp import AiohttpTransport, _mocked
 from ._auth import TokenManager
 from ._budgets import BudgetStore, MemoryBudgetStore
 from ._clock import Clock, SystemClock
@@ -111,6 +112,7 @@ class Client:
             if self._shared.owned:
                 await self._shared.http.aclose()
             self._shared.http = None
+            self._shared.lean = None
         store = self._token_store
         closer = getattr(store, "aclose", None)
         if closer is not None:
@@ -129,15 +131,27 @@ class Client:
             self._shared.owned = False
         if self._shared.http is None:
             inner = self._inner_transport or _default_transport()
+            limiter = RateLimitTransport(inner, self.budget_store, self.clock)
             self._shared.http = httpx.AsyncClient(
-                transport=RateLimitTransport(inner, self.budget_store, self.clock),
+                transport=limiter,
                 timeout=self.options.timeout,
                 headers=self._headers,
                 follow_redirects=False,
             )
             # httpx copies a jar passed as cookies= into a standard one; replace it instead.
             self._shared.http.cookies.jar = _NoCookies()
+            self._shared.lean = _lean_pair(limiter)
         return self._shared.http
+
+    def _lean_path(self) -> tuple[RateLimitTransport, Any] | None:
+        """The rate limiter and aiohttp transport that accounts send through directly when
+        the stack is socialgate's default one and no mock library is installed."""
+        if self._shared.http is None:
+            _ = self.http
+        lean = self._shared.lean
+        if lean is None or _mocked():
+            return None
+        return lean
 
     @property
     def token_store(self) -> TokenStore:
@@ -280,12 +294,28 @@ def _default_transport() -> httpx.AsyncBaseTransport:
         )
 
 
+def _lean_pair(transport: httpx.AsyncBaseTransport) -> tuple[RateLimitTransport, Any] | None:
+    """(limiter, aiohttp transport) when ``transport`` is the limiter over an unmodified
+    ``AiohttpTransport``; the lean path must not skip a subclass's own sending."""
+    if not isinstance(transport, RateLimitTransport):
+        return None
+    inner = transport._inner
+    if (
+        isinstance(inner, AiohttpTransport)
+        and type(inner).handle_async_request is AiohttpTransport.handle_async_request
+        and type(inner).send_raw is AiohttpTransport.send_raw
+    ):
+        return transport, inner
+    return None
+
+
 class _Shared:
     """State every ``with_options`` copy shares by reference."""
 
     def __init__(self) -> None:
         self.http: httpx.AsyncClient | None = None
         self.owned = True
+        self.lean: tuple[RateLimitTransport, Any] | None = None
 
 
 class _LazyStore:

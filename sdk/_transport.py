@@ -10,7 +10,7 @@ for a rate limit on its own.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -72,19 +72,33 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         ctx = request.extensions.get(EXTENSION)
         if ctx is None:
             return await self._inner.handle_async_request(request)
-        keys = [(ctx.key, ctx.static)]
-        keys.extend((k, None) for k in self._discovered.get(ctx.key, ()))
-        await self._reserve(ctx, keys)
+        keys = await self.reserve(ctx)
         try:
             response = await self._inner.handle_async_request(request)
         except BaseException:
-            await self._store.release([k for k, _ in keys])
-            self._signal(ctx.key)
+            await self.release(ctx, keys)
             raise
-        await self._learn(ctx, response)
+        await self.learn(ctx, response.status_code, response.headers)
+        await self.release(ctx, keys)
+        return response
+
+    # The lean send path (``Account`` over ``AiohttpTransport.send_raw``) calls these three
+    # around its own send, so budgets behave the same on both paths.
+
+    async def reserve(self, ctx: RequestContext) -> list[tuple[str, StaticBudget | None]]:
+        """Wait for (or refuse) budget for one request; returns what ``release`` takes."""
+        keys = [(ctx.key, ctx.static)]
+        discovered = self._discovered.get(ctx.key)
+        if discovered:
+            keys.extend((k, None) for k in discovered)
+        await self._reserve(ctx, keys)
+        return keys
+
+    async def release(
+        self, ctx: RequestContext, keys: list[tuple[str, StaticBudget | None]]
+    ) -> None:
         await self._store.release([k for k, _ in keys])
         self._signal(ctx.key)  # a first answer ends a slow start
-        return response
 
     async def _reserve(
         self, ctx: RequestContext, keys: list[tuple[str, StaticBudget | None]]
@@ -133,9 +147,10 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         if event is not None:
             event.set()
 
-    async def _learn(self, ctx: RequestContext, response: httpx.Response) -> None:
+    async def learn(self, ctx: RequestContext, status: int, headers: Mapping[str, str]) -> None:
+        """Update budgets from one answer's status and headers (any case-insensitive map)."""
         now = self._clock.time()
-        infos = parse_rate_limit_headers(response.headers, now=now, reset_style=ctx.reset_style)
+        infos = parse_rate_limit_headers(headers, now=now, reset_style=ctx.reset_style)
         told = False
         for info in infos:
             if info.name:
@@ -150,7 +165,7 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
             told = told or info.remaining is not None or info.retry_after is not None
             if ctx.observe is not None:
                 ctx.observe(info.name or ctx.bucket, info)
-        if response.status_code == 429 and not told:
+        if status == 429 and not told:
             await self._store.exhaust(ctx.key, until=now + _BARE_429_BACKOFF, now=now)
             self._signal(ctx.key)
 
