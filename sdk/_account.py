@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import httpx
+from pydantic_core import from_json
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 
 from ._adapter import Adapter
@@ -211,10 +212,17 @@ class Account:
         return self.decode(response)
 
     def decode(self, response: httpx.Response) -> Any:
-        if not response.content:
+        content = response.content
+        if not content:
             return None
         try:
-            return jsonlib.loads(response.content)
+            # pydantic-core's parser is about three times faster than json.loads; what it
+            # refuses (a BOM, UTF-16, lone surrogates) goes to json.loads, which decides.
+            return from_json(content)
+        except ValueError:
+            pass
+        try:
+            return jsonlib.loads(content)
         except ValueError as exc:
             raise UpstreamSchemaError(
                 f"{self.spec.display_name} answered HTTP {response.status_code} with a body that "
@@ -404,8 +412,11 @@ class Account:
             return None
         base = self._lean_headers
         if base is None:
+            # httpx's defaults, less "Connection: keep-alive" (HTTP/1.1's default anyway).
             defaults = {
-                k.decode("latin-1"): v.decode("latin-1") for k, v in self.client.http.headers.raw
+                k.decode("latin-1"): v.decode("latin-1")
+                for k, v in self.client.http.headers.raw
+                if (k.lower(), v.lower()) != (b"connection", b"keep-alive")
             }
             base = self._lean_headers = _header_dict(defaults, self._headers)
         sent_headers = _header_dict(base, headers) if headers else dict(base)

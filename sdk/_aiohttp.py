@@ -34,7 +34,9 @@ def _mocked() -> bool:
     return (
         httpx.AsyncHTTPTransport.handle_async_request is not _HTTPX_HANDLER
         or httpx.AsyncClient._transport_for_url is not _HTTPX_ROUTING
-        or any(cls.handle_async_request is not original for cls, original in _HTTPCORE_HANDLERS)
+        or httpcore.AsyncConnectionPool.handle_async_request is not _HTTPCORE_HANDLERS[0][1]
+        or httpcore.AsyncHTTPConnection.handle_async_request is not _HTTPCORE_HANDLERS[1][1]
+        or httpcore.AsyncHTTPProxy.handle_async_request is not _HTTPCORE_HANDLERS[2][1]
     )
 
 
@@ -67,11 +69,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 ttl_dns_cache=self._ttl_dns,
                 ssl=None if self._verify else False,
             )
+            # No session-wide skip_auto_headers: aiohttp copies every request's headers to
+            # apply it (a tenth of its CPU per request). Requests from httpx and from the
+            # lean path carry their own User-Agent and Accept-Encoding, so aiohttp adds
+            # nothing but Host; only a body without a Content-Type needs a per-request skip.
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 auto_decompress=False,
                 cookie_jar=aiohttp.DummyCookieJar(),
-                skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
                 trust_env=False,
             )
         return self._session
@@ -98,6 +103,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 data=body or None,
                 allow_redirects=False,
                 timeout=timeout,
+                skip_auto_headers=_SKIP_CONTENT_TYPE
+                if body and "content-type" not in request.headers
+                else None,
             ) as upstream:
                 content = await upstream.read()
                 return httpx.Response(
@@ -139,6 +147,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 data=body,
                 allow_redirects=False,
                 timeout=client_timeout,
+                skip_auto_headers=_SKIP_CONTENT_TYPE if body and not _has_type(headers) else None,
             ) as upstream:
                 content = await upstream.read()
                 return upstream.status, upstream.headers, upstream.raw_headers, content
@@ -160,6 +169,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._fallback is not None:
             await self._fallback.aclose()
             self._fallback = None
+
+
+# aiohttp labels a bytes body application/octet-stream unless told not to; httpx sends none.
+_SKIP_CONTENT_TYPE = ("Content-Type",)
+
+
+def _has_type(headers: dict[str, str]) -> bool:
+    return "Content-Type" in headers or any(k.lower() == "content-type" for k in headers)
 
 
 def _error_map(aiohttp: Any) -> list[tuple[type[BaseException], type[httpx.TransportError]]]:

@@ -97,6 +97,9 @@ class BudgetStore(Protocol):
     async def get(self, key: str) -> Budget | None: ...
 
 
+_GO = Decision(0.0)
+
+
 class MemoryBudgetStore:
     """Budgets in this process's memory. Every method runs without awaiting, so each is
     atomic under asyncio and no lock is needed."""
@@ -166,7 +169,7 @@ class MemoryBudgetStore:
                 if budget.reset_at is None and budget.window:
                     budget.reset_at = now + budget.window  # a static window starts at first use
             budget.inflight += 1
-        return Decision(0.0)
+        return _GO
 
     async def release(self, keys: Sequence[str]) -> None:
         for key in keys:

@@ -108,6 +108,8 @@ _KNOWN = frozenset(
     }
 )
 
+_KNOWN_ORDER = tuple(sorted(_KNOWN))
+
 
 def parse_rate_limit_headers(
     headers: Mapping[str, str], *, now: float, reset_style: str = "auto"
@@ -122,16 +124,30 @@ def parse_rate_limit_headers(
     """
     found: dict[str, str] | None = None
     date_value: str | None = None
-    for key, value in headers.items():
-        lowered = key.lower()
-        if lowered in _KNOWN:
-            if found is None:
-                found = {}
-            found[lowered] = value
-        elif lowered == _DATE:
-            date_value = value
-    if found is None:
-        return []
+    if hasattr(headers, "getall"):
+        # multidict's case-insensitive map (aiohttp's headers): looking the few known names
+        # up in C is cheaper than lower-casing every header name in Python.
+        get = headers.get
+        for name in _KNOWN_ORDER:
+            value = get(name)
+            if value is not None:
+                if found is None:
+                    found = {}
+                found[name] = value
+        if found is None:
+            return []
+        date_value = get(_DATE)
+    else:
+        for key, value in headers.items():
+            lowered = key.lower()
+            if lowered in _KNOWN:
+                if found is None:
+                    found = {}
+                found[lowered] = value
+            elif lowered == _DATE:
+                date_value = value
+        if found is None:
+            return []
 
     # A server whose clock is off by minutes would make absolute resets wrong by the same
     # amount; shifting by (now - server time) turns them into local-clock instants.
@@ -158,6 +174,8 @@ def parse_rate_limit_headers(
     result: list[RateLimitInfo] = [] if primary is None else [primary]
 
     for name, limit_key, remaining_key, reset_key in _X_DAILY:
+        if limit_key not in found and remaining_key not in found and reset_key not in found:
+            continue
         daily = _triple(found, limit_key, remaining_key, reset_key, now, skew, reset_style)
         if daily is not None:
             limit, remaining, reset_at = daily

@@ -68,6 +68,29 @@ class Route:
 
 
 _PATTERN_CACHE: dict[str, re.Pattern[str]] = {}
+# Group name -> bucket for the combined route patterns below.
+_ROUTE_BUCKETS: dict[str | None, str] = {}
+# id(routes) -> (routes, {method: combined pattern}); the tuple is kept to check the id.
+_MATCHERS: dict[int, tuple[tuple[Route, ...], dict[str, re.Pattern[str] | None]]] = {}
+
+
+def _route_matcher(routes: tuple[Route, ...], method: str) -> re.Pattern[str] | None:
+    """One regex for every route that applies to ``method``, each route's pattern in its own
+    named group, in order: ``fullmatch`` tries them left to right, as the loop would, but in
+    C. ``None`` (use the loop) when a pattern cannot be combined (its own named groups)."""
+    parts = []
+    for route in routes:
+        if route.method not in ("*", method):
+            continue
+        name = f"r{len(_ROUTE_BUCKETS)}"
+        _ROUTE_BUCKETS[name] = route.bucket
+        parts.append(f"(?P<{name}>{route.pattern})")
+    if not parts:
+        return None
+    try:
+        return re.compile("|".join(parts))
+    except re.error:
+        return None
 
 
 def _compiled(pattern: str) -> re.Pattern[str]:
@@ -167,6 +190,17 @@ class ProviderSpec:
     web_url: str | None = None
 
     def bucket_for(self, method: str, path: str) -> str:
+        cached = _MATCHERS.get(id(self.routes))
+        if cached is None or cached[0] is not self.routes:
+            cached = _MATCHERS[id(self.routes)] = (self.routes, {})
+        matchers = cached[1]
+        if method in matchers:
+            matcher = matchers[method]
+        else:
+            matcher = matchers[method] = _route_matcher(self.routes, method)
+        if matcher is not None:
+            found = matcher.fullmatch(path)
+            return self.default_bucket if found is None else _ROUTE_BUCKETS[found.lastgroup]
         for route in self.routes:
             if route.matches(method, path):
                 return route.bucket
