@@ -448,8 +448,7 @@ class Account:
                 except BaseException:
                     await limiter.release(ctx, keys)
                     raise
-                await limiter.learn(ctx, status, found)
-                await limiter.release(ctx, keys)
+                await limiter.settle(ctx, keys, status, found)
                 decoded = decode_body(found.get("Content-Encoding"), received)
                 if status >= 400 and not renewed:
                     again = await auth.lean_renew(

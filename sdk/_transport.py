@@ -78,50 +78,69 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         except BaseException:
             await self.release(ctx, keys)
             raise
-        await self.learn(ctx, response.status_code, response.headers)
-        await self.release(ctx, keys)
+        await self.settle(ctx, keys, response.status_code, response.headers)
         return response
 
-    # The lean send path (``Account`` over ``AiohttpTransport.send_raw``) calls these three
-    # around its own send, so budgets behave the same on both paths.
+    # The lean send path (``Account`` over ``AiohttpTransport.send_raw``) calls ``reserve``
+    # before its own send and ``settle`` (or ``release``, when nothing came back) after it,
+    # so budgets behave the same on both paths.
 
     async def reserve(self, ctx: RequestContext) -> list[tuple[str, StaticBudget | None]]:
-        """Wait for (or refuse) budget for one request; returns what ``release`` takes."""
+        """Wait for (or refuse) budget for one request; returns what ``settle`` takes."""
         keys = [(ctx.key, ctx.static)]
         discovered = self._discovered.get(ctx.key)
         if discovered:
             keys.extend((k, None) for k in discovered)
-        await self._reserve(ctx, keys)
+        now = self._clock.time()
+        decision = await self._store.acquire(keys, now=now, cost=ctx.cost)
+        if decision.wait > 0:
+            await self._reserve(ctx, keys, decision, now)
         return keys
+
+    async def settle(
+        self,
+        ctx: RequestContext,
+        keys: list[tuple[str, StaticBudget | None]],
+        status: int,
+        headers: Mapping[str, str],
+    ) -> None:
+        """An answer came back: learn from it, then end the reservation."""
+        await self.learn(ctx, status, headers)
+        await self.release(ctx, keys)
 
     async def release(
         self, ctx: RequestContext, keys: list[tuple[str, StaticBudget | None]]
     ) -> None:
+        """End a reservation (after ``learn``, or alone when the send failed)."""
         await self._store.release([k for k, _ in keys])
         self._signal(ctx.key)  # a first answer ends a slow start
 
     async def _reserve(
-        self, ctx: RequestContext, keys: list[tuple[str, StaticBudget | None]]
+        self,
+        ctx: RequestContext,
+        keys: list[tuple[str, StaticBudget | None]],
+        decision: Decision,
+        started: float,
     ) -> None:
-        started = self._clock.time()
+        """Wait until ``keys`` have budget; ``decision`` is the first refusal."""
         while True:
+            if decision.probe:
+                await self._wait(decision.key, decision.wait)
+            else:
+                wait = decision.wait + ctx.reset_margin
+                allowance = ctx.max_wait - (self._clock.time() - started)
+                if decision.scope != "window" or ctx.on_rate_limit == "raise":
+                    raise _refusal(ctx, decision, wait)
+                if wait > allowance:
+                    if decision.confirmed or allowance <= 0:
+                        raise _refusal(ctx, decision, wait)
+                    # The reset is only guessed from the configured window; an answer may
+                    # correct it, so wait what the caller allows and look again.
+                    wait = allowance
+                await self._wait(decision.key, wait)
             decision = await self._store.acquire(keys, now=self._clock.time(), cost=ctx.cost)
             if decision.wait <= 0:
                 return
-            if decision.probe:
-                await self._wait(decision.key, decision.wait)
-                continue
-            wait = decision.wait + ctx.reset_margin
-            allowance = ctx.max_wait - (self._clock.time() - started)
-            if decision.scope != "window" or ctx.on_rate_limit == "raise":
-                raise _refusal(ctx, decision, wait)
-            if wait > allowance:
-                if decision.confirmed or allowance <= 0:
-                    raise _refusal(ctx, decision, wait)
-                # The reset is only guessed from the configured window; an answer may
-                # correct it, so wait what the caller allows and look again.
-                wait = allowance
-            await self._wait(decision.key, wait)
 
     async def _wait(self, key: str | None, seconds: float) -> None:
         """Sleep until ``seconds`` pass or the key's budget learns something new (an answer
