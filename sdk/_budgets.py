@@ -137,6 +137,20 @@ class MemoryBudgetStore:
     async def acquire(
         self, keys: Sequence[tuple[str, StaticBudget | None]], *, now: float, cost: float = 1
     ) -> Decision:
+        return self.acquire_now(keys, now=now, cost=cost)
+
+    async def release(self, keys: Sequence[str]) -> None:
+        self.release_now(keys)
+
+    async def update(self, key: str, info: RateLimitInfo, *, now: float) -> None:
+        self.update_now(key, info, now=now)
+
+    # The async methods above are the ``BudgetStore`` protocol. They never await, so the
+    # rate limiter calls these synchronous twins directly when the store is this class.
+
+    def acquire_now(
+        self, keys: Sequence[tuple[str, StaticBudget | None]], *, now: float, cost: float = 1
+    ) -> Decision:
         budgets = []
         worst: Decision | None = None
         for key, static in keys:
@@ -171,7 +185,7 @@ class MemoryBudgetStore:
             budget.inflight += 1
         return _GO
 
-    async def release(self, keys: Sequence[str]) -> None:
+    def release_now(self, keys: Sequence[str]) -> None:
         for key in keys:
             budget = self._budgets.get(key)
             if budget is not None:
@@ -179,7 +193,7 @@ class MemoryBudgetStore:
                 if budget.inflight > 0:
                     budget.inflight -= 1
 
-    async def update(self, key: str, info: RateLimitInfo, *, now: float) -> None:
+    def update_now(self, key: str, info: RateLimitInfo, *, now: float) -> None:
         budget = self._budget(key, None, now)
         budget.updated_at = now
         if info.scope != "window":

@@ -17,7 +17,7 @@ from typing import Literal
 
 import httpx
 
-from ._budgets import BudgetStore, Decision, StaticBudget
+from ._budgets import BudgetStore, Decision, MemoryBudgetStore, StaticBudget
 from ._clock import Clock
 from ._errors import RateLimited
 from ._ratelimit_headers import RateLimitInfo, parse_rate_limit_headers
@@ -58,6 +58,8 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport, store: BudgetStore, clock: Clock) -> None:
         self._inner = inner
         self._store = store
+        # In-memory budgets are updated without awaiting (see MemoryBudgetStore).
+        self._memory = store if type(store) is MemoryBudgetStore else None
         self._clock = clock
         # Sub-budgets learned from headers (X's 24-hour limits), per main key, so that later
         # requests reserve them too.
@@ -92,7 +94,10 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         if discovered:
             keys.extend((k, None) for k in discovered)
         now = self._clock.time()
-        decision = await self._store.acquire(keys, now=now, cost=ctx.cost)
+        if self._memory is not None:
+            decision = self._memory.acquire_now(keys, now=now, cost=ctx.cost)
+        else:
+            decision = await self._store.acquire(keys, now=now, cost=ctx.cost)
         if decision.wait > 0:
             await self._reserve(ctx, keys, decision, now)
         return keys
@@ -105,8 +110,17 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         headers: Mapping[str, str],
     ) -> None:
         """An answer came back: learn from it, then end the reservation."""
-        await self.learn(ctx, status, headers)
-        await self.release(ctx, keys)
+        memory = self._memory
+        if memory is None or status == 429:
+            await self.learn(ctx, status, headers)
+            await self.release(ctx, keys)
+            return
+        now = self._clock.time()
+        for key, info in self._route(ctx, headers, now):
+            memory.update_now(key, info, now=now)
+            self._signal(key)
+        memory.release_now([k for k, _ in keys])
+        self._signal(ctx.key)
 
     async def release(
         self, ctx: RequestContext, keys: list[tuple[str, StaticBudget | None]]
@@ -169,9 +183,21 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
     async def learn(self, ctx: RequestContext, status: int, headers: Mapping[str, str]) -> None:
         """Update budgets from one answer's status and headers (any case-insensitive map)."""
         now = self._clock.time()
-        infos = parse_rate_limit_headers(headers, now=now, reset_style=ctx.reset_style)
         told = False
-        for info in infos:
+        for key, info in self._route(ctx, headers, now):
+            await self._store.update(key, info, now=now)
+            self._signal(key)
+            told = told or info.remaining is not None or info.retry_after is not None
+        if status == 429 and not told:
+            await self._store.exhaust(ctx.key, until=now + _BARE_429_BACKOFF, now=now)
+            self._signal(ctx.key)
+
+    def _route(
+        self, ctx: RequestContext, headers: Mapping[str, str], now: float
+    ) -> list[tuple[str, RateLimitInfo]]:
+        """Each limit the headers describe, with the budget key it belongs to."""
+        routed = []
+        for info in parse_rate_limit_headers(headers, now=now, reset_style=ctx.reset_style):
             if info.name:
                 key = ctx.sub_key(info.name)
                 known = self._discovered.setdefault(ctx.key, [])
@@ -179,14 +205,10 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
                     known.append(key)
             else:
                 key = ctx.key
-            await self._store.update(key, info, now=now)
-            self._signal(key)
-            told = told or info.remaining is not None or info.retry_after is not None
+            routed.append((key, info))
             if ctx.observe is not None:
                 ctx.observe(info.name or ctx.bucket, info)
-        if status == 429 and not told:
-            await self._store.exhaust(ctx.key, until=now + _BARE_429_BACKOFF, now=now)
-            self._signal(ctx.key)
+        return routed
 
 
 def _refusal(ctx: RequestContext, decision: Decision, wait: float) -> RateLimited:
