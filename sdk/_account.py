@@ -12,7 +12,7 @@ import json as jsonlib
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import httpx
 from pydantic_core import from_json
@@ -80,9 +80,17 @@ def _encode(params: Mapping[str, Any]) -> str:
     return urlencode(pairs, quote_via=quote)
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname or "", parts.port or _DEFAULT_PORTS.get(scheme)
+
+
 def _same_origin(url: str, base: str) -> bool:
-    a, b = httpx.URL(url), httpx.URL(base)
-    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+    return _origin(url) == _origin(base)
 
 
 def _header_dict(base: Mapping[str, str], extra: Mapping[str, str] | None) -> dict[str, str]:
@@ -240,7 +248,7 @@ class Account:
             # account's credentials to another host.
             raise UpstreamSchemaError(
                 f"{self.spec.display_name} gave a next-page link to another host "
-                f"({httpx.URL(request.path).host}); it was not followed with this account's "
+                f"({urlsplit(request.path).hostname}); it was not followed with this account's "
                 "credentials",
                 network=self.network,
                 body=request.path,
@@ -274,14 +282,14 @@ class Account:
         method = method.upper()
         if absolute:
             url = path
-            route_path = httpx.URL(path).path
+            route_path = unquote(urlsplit(path).path)
         else:
             url = self.base_url + path
             route_path = path.split("?", 1)[0]
         ctx = self._context(bucket or self.spec.bucket_for(method, route_path), cost)
         if idempotent is None:
             idempotent = method in _IDEMPOTENT_METHODS
-        if params and isinstance(params, Mapping):
+        if params and (type(params) is dict or isinstance(params, Mapping)):
             # Encoding once here, rather than letting httpx merge params into the URL and
             # re-parse it, is a third of the SDK's per-request cost on long X field lists.
             url += ("&" if "?" in url else "?") + encode_query(params)

@@ -11,7 +11,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SkipValidation
 
 __all__ = ["Capability", "Draft", "Media", "Metrics", "Post", "Profile"]
 
@@ -23,6 +23,9 @@ def _to_utc(value: datetime) -> datetime:
 
 
 UTCDateTime = Annotated[datetime, AfterValidator(_to_utc)]
+# The upstream item exactly as received: kept as the same dict, not copied key by key
+# (a large raw payload was the biggest share of validating a model).
+Raw = SkipValidation[dict[str, Any]]
 
 
 class _Model(BaseModel):
@@ -70,7 +73,7 @@ class Media(_Model):
     width: int | None = None
     height: int | None = None
     network: str | None = None
-    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+    raw: Raw = Field(default_factory=dict, repr=False)
 
 
 class Profile(_Model):
@@ -88,7 +91,7 @@ class Profile(_Model):
     posts_count: int | None = None
     created_at: UTCDateTime | None = None
     verified: bool | None = None
-    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+    raw: Raw = Field(default_factory=dict, repr=False)
 
 
 class Post(_Model):
@@ -106,7 +109,7 @@ class Post(_Model):
     lang: str | None = None
     metrics: Metrics = Field(default_factory=Metrics)
     media: tuple[Media, ...] = ()
-    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+    raw: Raw = Field(default_factory=dict, repr=False)
 
 
 class Draft(_Model):

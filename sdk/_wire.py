@@ -27,6 +27,14 @@ _NO_ELAPSED = datetime.timedelta(0)
 class WireResponse(httpx.Response):
     """An ``httpx.Response`` for a body already read in full and decoded."""
 
+    # What every instance starts with, as class attributes: fewer stores per answer.
+    next_request = None
+    is_closed = True
+    is_stream_consumed = True
+    default_encoding = "utf-8"
+    _lazy_headers: httpx.Headers | None = None
+    _lazy_request: httpx.Request | None = None
+
     def __init__(
         self,
         status_code: int,
@@ -43,15 +51,9 @@ class WireResponse(httpx.Response):
         # and stream the body through decoders, which is the work this class exists to skip.
         self.status_code = status_code
         self._raw_headers = raw_headers
-        self._lazy_headers: httpx.Headers | None = None
-        self._lazy_request: httpx.Request | None = None
         self._request_parts = (method, url, request_headers, request_body)
-        self.next_request = None
         self.extensions = dict(_HTTP11)
         self.history = []
-        self.is_closed = True
-        self.is_stream_consumed = True
-        self.default_encoding = "utf-8"
         self.stream = httpx.ByteStream(content)
         self._content = content
         self._num_bytes_downloaded = len(content)
