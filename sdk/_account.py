@@ -437,65 +437,78 @@ class Account:
                 sent_headers["Content-Type"] = "application/json"
         elif content is not None:
             body = content.encode("utf-8") if isinstance(content, str) else content
+        return functools.partial(
+            self._send_lean, lean, method, url, route_path, sent_headers, body, ctx
+        )
+
+    async def _send_lean(
+        self,
+        lean: tuple[Any, Any],
+        method: str,
+        url: str,
+        route_path: str,
+        sent_headers: dict[str, str],
+        body: bytes | None,
+        ctx: RequestContext,
+    ) -> httpx.Response:
+        """One attempt on the lean path: authorize, reserve, send, learn (and once more
+        after a renewed credential)."""
         limiter, wire = lean
         auth = self._auth
+        assert isinstance(auth, LeanAuth)
         timeout = self.client.options.timeout
-
-        async def send() -> httpx.Response:
-            target, state = await auth.lean_authorize(url, sent_headers)
-            renewed = False
-            while True:
-                keys = await limiter.reserve(ctx)
-                try:
-                    status, found, raw, received = await wire.send_raw(
-                        method, target, sent_headers, body, timeout
-                    )
-                except httpx.TransportError as exc:
-                    await limiter.release(ctx, keys)
-                    raise self._transport_error(exc, method, route_path) from exc
-                except BaseException:
-                    await limiter.release(ctx, keys)
-                    raise
-                await limiter.settle(ctx, keys, status, found)
-                decoded = decode_body(found.get("Content-Encoding"), received)
-                if status >= 400 and not renewed:
-                    again = await auth.lean_renew(
-                        status, received if decoded is None else decoded, state, url, sent_headers
-                    )
-                    if again is not None:
-                        target, state = again
-                        renewed = True
-                        continue
-                break
-            response: httpx.Response
-            if decoded is not None:
-                response = WireResponse(
+        target, state = await auth.lean_authorize(url, sent_headers)
+        renewed = False
+        while True:
+            keys = await limiter.reserve(ctx)
+            try:
+                status, found, raw, received = await wire.send_raw(
+                    method, target, sent_headers, body, timeout
+                )
+            except httpx.TransportError as exc:
+                await limiter.release(ctx, keys)
+                raise self._transport_error(exc, method, route_path) from exc
+            except BaseException:
+                await limiter.release(ctx, keys)
+                raise
+            await limiter.settle(ctx, keys, status, found)
+            decoded = decode_body(found.get("Content-Encoding"), received)
+            if status >= 400 and not renewed:
+                again = await auth.lean_renew(
+                    status, received if decoded is None else decoded, state, url, sent_headers
+                )
+                if again is not None:
+                    target, state = again
+                    renewed = True
+                    continue
+            break
+        response: httpx.Response
+        if decoded is not None:
+            response = WireResponse(
+                status,
+                raw,
+                decoded,
+                method=method,
+                url=target,
+                request_headers=sent_headers,
+                request_body=body,
+            )
+        else:
+            try:
+                response = full_response(
                     status,
                     raw,
-                    decoded,
+                    received,
                     method=method,
                     url=target,
                     request_headers=sent_headers,
                     request_body=body,
                 )
-            else:
-                try:
-                    response = full_response(
-                        status,
-                        raw,
-                        received,
-                        method=method,
-                        url=target,
-                        request_headers=sent_headers,
-                        request_body=body,
-                    )
-                except httpx.DecodingError as exc:
-                    raise self._undecodable(exc) from exc
-            if status >= 400:
-                raise await self._error_for(response, ctx)
-            return response
-
-        return send
+            except httpx.DecodingError as exc:
+                raise self._undecodable(exc) from exc
+        if status >= 400:
+            raise await self._error_for(response, ctx)
+        return response
 
     def _transport_error(self, exc: httpx.TransportError, method: str, path: str) -> TransportError:
         return TransportError(
