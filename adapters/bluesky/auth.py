@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from socialgate._auth import LeanAuth
 from socialgate._credentials import AppPassword
 
 from .session import CREATE_SESSION, REFRESH_SESSION, Session, SessionManager, pds_route
@@ -64,7 +65,7 @@ def session_manager(account: Account) -> SessionManager:
     return manager
 
 
-class SessionAuth(httpx.Auth):
+class SessionAuth(httpx.Auth, LeanAuth):
     """Sends the session's access JWT; on an expired-token answer renews once and re-sends.
     The session endpoints themselves pass through untouched (createSession carries the
     password in its body, refreshSession the refresh JWT its caller set)."""
@@ -103,6 +104,33 @@ class SessionAuth(httpx.Auth):
                 self._authorize(request, session)
                 yield request
 
+    async def lean_authorize(self, url: str, headers: dict[str, str]) -> tuple[str, object]:
+        nsid = url.split("?", 1)[0].rsplit("/", 1)[-1]
+        if nsid in (CREATE_SESSION, REFRESH_SESSION):
+            return url, None
+        session = await self.manager.current(self._account)
+        return self._lean_target(url, headers, session), session
+
+    async def lean_renew(
+        self, status: int, content: bytes, state: object, url: str, headers: dict[str, str]
+    ) -> tuple[str, object] | None:
+        if not isinstance(state, Session) or status not in (400, 401):
+            return None
+        manager = self.manager
+        if not manager.renewable(state) or not _stale_body(status, content):
+            return None
+        session = await manager.refresh(self._account, stale=state)
+        return self._lean_target(url, headers, session), session
+
+    def _lean_target(self, url: str, headers: dict[str, str], session: Session) -> str:
+        """``_authorize`` on plain values: the lean path's URL for ``url``."""
+        headers["Authorization"] = f"Bearer {session.access_jwt}"
+        base = self._account.base_url
+        pds = pds_route(base, session.pds)
+        if pds is not None and url.startswith(base + "/xrpc/"):
+            return pds + url[len(base) :]
+        return url
+
     def _authorize(self, request: httpx.Request, session: Session) -> None:
         """Bearer the access JWT, on the session's PDS: XRPC calls addressed to the entry host
         go to the PDS its DID document names, as Bluesky's own client does after login."""
@@ -116,10 +144,14 @@ class SessionAuth(httpx.Auth):
 
 
 def _stale(response: httpx.Response) -> bool:
+    return _stale_body(response.status_code, response.content)
+
+
+def _stale_body(status: int, content: bytes) -> bool:
     try:
-        body = json.loads(response.content)
+        body = json.loads(content)
     except ValueError:
         return False
     code = body.get("error") if isinstance(body, dict) else None
-    allowed = _STALE_401 if response.status_code == 401 else _STALE
+    allowed = _STALE_401 if status == 401 else _STALE
     return code in allowed
