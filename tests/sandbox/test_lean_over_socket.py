@@ -116,7 +116,22 @@ async def test_bluesky_session_expiry_renews_on_the_lean_path(
     async with _clients(served, app, clock)["lean"] as client:
         acct = client.account("bluesky", CREDENTIALS["bluesky"](), key="demo")
         me = await acct.profiles.me()
-        clock.advance(3 * 3600)  # past the access JWT's life
+        clock.advance(3 * 3600)  # past the access JWT's life: renewed before sending
+        assert (await acct.profiles.me()).id == me.id
+    sessions: Any = app.mounts["bluesky"].app.sessions  # type: ignore[attr-defined]
+    assert sessions.created == 1 and sessions.refreshed == 1
+
+
+async def test_bluesky_expired_token_answer_renews_and_resends_on_the_lean_path(
+    served: str, app: SandboxApp, clock: sg.FakeClock
+) -> None:
+    # The client's clock stays put while the server's moves on, so the client still
+    # trusts its JWT and only the server's 400 ExpiredToken says it is stale.
+    client_clock = sg.FakeClock(start=clock.time())
+    async with _clients(served, app, client_clock)["lean"] as client:
+        acct = client.account("bluesky", CREDENTIALS["bluesky"](), key="demo")
+        me = await acct.profiles.me()
+        clock.advance(3 * 3600)
         assert (await acct.profiles.me()).id == me.id
     sessions: Any = app.mounts["bluesky"].app.sessions  # type: ignore[attr-defined]
     assert sessions.created == 1 and sessions.refreshed == 1
