@@ -110,23 +110,18 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         headers: Mapping[str, str],
     ) -> None:
         """An answer came back: learn from it, then end the reservation."""
-        memory = self._memory
-        if memory is None or status == 429:
-            await self.learn(ctx, status, headers)
-            await self.release(ctx, keys)
-            return
-        now = self._clock.time()
-        for key, info in self._route(ctx, headers, now):
-            memory.update_now(key, info, now=now)
-            self._signal(key)
-        memory.release_now([k for k, _ in keys])
-        self._signal(ctx.key)
+        await self.learn(ctx, status, headers)
+        await self.release(ctx, keys)
 
     async def release(
         self, ctx: RequestContext, keys: list[tuple[str, StaticBudget | None]]
     ) -> None:
         """End a reservation (after ``learn``, or alone when the send failed)."""
-        await self._store.release([k for k, _ in keys])
+        names = [k for k, _ in keys]
+        if self._memory is not None:
+            self._memory.release_now(names)
+        else:
+            await self._store.release(names)
         self._signal(ctx.key)  # a first answer ends a slow start
 
     async def _reserve(
@@ -184,8 +179,12 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         """Update budgets from one answer's status and headers (any case-insensitive map)."""
         now = self._clock.time()
         told = False
+        memory = self._memory
         for key, info in self._route(ctx, headers, now):
-            await self._store.update(key, info, now=now)
+            if memory is not None:
+                memory.update_now(key, info, now=now)
+            else:
+                await self._store.update(key, info, now=now)
             self._signal(key)
             told = told or info.remaining is not None or info.retry_after is not None
         if status == 429 and not told:
