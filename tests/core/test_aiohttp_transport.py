@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
 from collections.abc import AsyncIterator
@@ -13,59 +12,33 @@ import respx
 
 import socialgate as sg
 
+from .loopback import Answer, LoopbackServer, Seen, serving
+
 TWEET = {"data": {"id": "20", "text": "just setting up my twttr"}}
 
 
-class TinyServer:
-    """A minimal HTTP/1.1 server: records requests, answers from a script."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, str], bytes]] = []
-        self.hang = False
-        self.server: asyncio.Server | None = None
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode().split("\r\n")
-                headers = {k.lower(): v for k, v in (ln.split(": ", 1) for ln in lines[1:] if ln)}
-                body = await reader.readexactly(int(headers.get("content-length", 0)))
-                self.requests.append((lines[0], headers, body))
-                if self.hang:
-                    await asyncio.sleep(3600)
-                payload = gzip.compress(json.dumps(TWEET).encode())
-                status = "201 Created" if lines[0].startswith("POST") else "200 OK"
-                writer.write(
-                    f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n"
-                    f"content-encoding: gzip\r\ncontent-length: {len(payload)}\r\n"
-                    "x-rate-limit-limit: 900\r\nx-rate-limit-remaining: 899\r\n"
-                    "x-rate-limit-reset: 4102444800\r\n\r\n".encode()
-                    + payload
-                )
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        port = self.server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
+def _gzip_tweet(seen: Seen) -> Answer:
+    payload = gzip.compress(json.dumps(TWEET).encode())
+    return (
+        201 if seen.method == "POST" else 200,
+        [
+            ("content-type", "application/json"),
+            ("content-encoding", "gzip"),
+            ("x-rate-limit-limit", "900"),
+            ("x-rate-limit-remaining", "899"),
+            ("x-rate-limit-reset", "4102444800"),
+        ],
+        payload,
+    )
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[TinyServer]:
-    tiny = TinyServer()
-    tiny.server = await asyncio.start_server(tiny.handle, "127.0.0.1", 0)
-    yield tiny
-    tiny.server.close()
-    await tiny.server.wait_closed()
+async def server() -> AsyncIterator[LoopbackServer]:
+    async with serving(_gzip_tweet) as srv:
+        yield srv
 
 
-async def test_requests_and_gzip_answers_round_trip(server: TinyServer) -> None:
+async def test_requests_and_gzip_answers_round_trip(server: LoopbackServer) -> None:
     async with sg.Client(base_urls={"x": server.url}, token_store=sg.MemoryTokenStore()) as c:
         assert isinstance(c.http._transport._inner, sg.AiohttpTransport)  # type: ignore[attr-defined]
         acct = c.account("x", sg.OAuth2Token(access_token="user-token-abc"))
@@ -73,11 +46,12 @@ async def test_requests_and_gzip_answers_round_trip(server: TinyServer) -> None:
         created = await acct.posts.create(sg.Draft(text="héllo"))
         assert acct.rate_limits["tweets.lookup"].remaining == 899
     assert post.text == TWEET["data"]["text"] and created.id == "20"
-    (line, headers, _), (post_line, post_headers, body) = server.requests
-    assert line.startswith("GET /2/tweets/20?") and "expansions=author_id" in line
+    (method, target, headers, _), (post_method, post_target, post_headers, body) = server.requests
+    assert method == "GET" and target.startswith("/2/tweets/20?")
+    assert "expansions=author_id" in target
     assert headers["authorization"] == "Bearer user-token-abc"
     assert headers["user-agent"].startswith("socialgate/")
-    assert post_line.startswith("POST /2/tweets ")
+    assert (post_method, post_target) == ("POST", "/2/tweets")
     assert post_headers["content-type"] == "application/json"
     assert json.loads(body) == {"text": "héllo"}
 
@@ -97,7 +71,7 @@ async def test_connection_refused_is_a_transport_error_that_never_left() -> None
     assert info.value.sent is False and not info.value.outcome_unknown
 
 
-async def test_read_timeout_on_a_write_is_not_resent(server: TinyServer) -> None:
+async def test_read_timeout_on_a_write_is_not_resent(server: LoopbackServer) -> None:
     server.hang = True
     async with sg.Client(
         base_urls={"x": server.url}, token_store=sg.MemoryTokenStore(), timeout=0.2
@@ -123,7 +97,7 @@ async def test_respx_httpx_mode_intercepts_too() -> None:
             assert (await c.account("x", sg.BearerToken("t")).posts.get("20")).id == "20"
 
 
-async def test_httpx_transport_can_be_chosen(server: TinyServer) -> None:
+async def test_httpx_transport_can_be_chosen(server: LoopbackServer) -> None:
     async with sg.Client(
         base_urls={"x": server.url},
         token_store=sg.MemoryTokenStore(),
@@ -132,7 +106,7 @@ async def test_httpx_transport_can_be_chosen(server: TinyServer) -> None:
         assert (await c.account("x", sg.BearerToken("t")).posts.get("20")).id == "20"
 
 
-async def test_own_http_client_is_used_rate_limited_and_left_open(server: TinyServer) -> None:
+async def test_own_http_client_is_used_rate_limited_and_left_open(server: LoopbackServer) -> None:
     own = httpx.AsyncClient(headers={"X-Corp-Trace": "abc"})
     async with sg.Client(
         base_urls={"x": server.url}, token_store=sg.MemoryTokenStore(), http_client=own
@@ -140,6 +114,6 @@ async def test_own_http_client_is_used_rate_limited_and_left_open(server: TinySe
         acct = c.account("x", sg.BearerToken("t"))
         assert (await acct.posts.get("20")).id == "20"
         assert acct.rate_limits["tweets.lookup"].remaining == 899
-    assert server.requests[0][1]["x-corp-trace"] == "abc"
+    assert server.requests[0].headers["x-corp-trace"] == "abc"
     assert not own.is_closed
     await own.aclose()

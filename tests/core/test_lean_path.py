@@ -12,7 +12,7 @@ import datetime
 import gzip
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -26,18 +26,14 @@ from socialgate._ratelimit_headers import parse_rate_limit_headers
 from socialgate._registry import load_adapter
 from socialgate._wire import WireResponse, decode_body
 
+from .loopback import Answer, LoopbackServer, Seen, json_answer, serving
+
 TWEET = {"data": {"id": "20", "text": "héllo wörld"}}
-Answer = tuple[int, list[tuple[str, str]], bytes]
-Script = Callable[[str, str, dict[str, str], bytes], Answer]
 
 
-def _json(status: int, body: Any, *extra: tuple[str, str]) -> Answer:
-    return status, [("content-type", "application/json"), *extra], json.dumps(body).encode()
-
-
-def _ok(method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
-    return _json(
-        201 if method == "POST" else 200,
+def _ok(seen: Seen) -> Answer:
+    return json_answer(
+        201 if seen.method == "POST" else 200,
         TWEET,
         ("x-rate-limit-limit", "900"),
         ("x-rate-limit-remaining", "899"),
@@ -45,51 +41,10 @@ def _ok(method: str, target: str, headers: dict[str, str], body: bytes) -> Answe
     )
 
 
-class Server:
-    """HTTP/1.1 on a real socket: records each request, answers with ``script``."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
-        self.script: Script = _ok
-        self.server: asyncio.Server | None = None
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                method, target, _ = lines[0].split(" ", 2)
-                headers: dict[str, str] = {}
-                for line in lines[1:]:
-                    if line:
-                        name, value = line.split(": ", 1)
-                        headers[name] = value
-                length = next((v for k, v in headers.items() if k.lower() == "content-length"), 0)
-                body = await reader.readexactly(int(length))
-                self.requests.append((method, target, headers, body))
-                status, answer_headers, payload = self.script(method, target, headers, body)
-                head_out = f"HTTP/1.1 {status} X\r\ncontent-length: {len(payload)}\r\n"
-                head_out += "".join(f"{k}: {v}\r\n" for k, v in answer_headers)
-                writer.write(head_out.encode("latin-1") + b"\r\n" + payload)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
-
-
 @pytest.fixture
-async def server() -> AsyncIterator[Server]:
-    srv = Server()
-    srv.server = await asyncio.start_server(srv.handle, "127.0.0.1", 0)
-    yield srv
-    srv.server.close()
-    await srv.server.wait_closed()
+async def server() -> AsyncIterator[LoopbackServer]:
+    async with serving(_ok) as srv:
+        yield srv
 
 
 PATHS = {
@@ -98,7 +53,7 @@ PATHS = {
 }
 
 
-def _client(server: Server, path: str, **kwargs: Any) -> sg.Client:
+def _client(server: LoopbackServer, path: str, **kwargs: Any) -> sg.Client:
     transport = PATHS[path]()
     if transport is not None:
         kwargs["transport"] = transport
@@ -124,7 +79,7 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 async def test_default_stack_sends_without_httpx_requests(
-    server: Server, builds: list[str]
+    server: LoopbackServer, builds: list[str]
 ) -> None:
     async with _client(server, "lean") as c:
         acct = c.account("x", sg.BearerToken("app-token"))
@@ -139,7 +94,7 @@ async def test_default_stack_sends_without_httpx_requests(
     assert answer.request.headers["authorization"] == "Bearer app-token"
 
 
-async def test_other_stacks_go_through_httpx(server: Server, builds: list[str]) -> None:
+async def test_other_stacks_go_through_httpx(server: LoopbackServer, builds: list[str]) -> None:
     async with _client(server, "httpx") as c:
         await c.account("x", sg.BearerToken("t")).posts.get("20")
     assert len(builds) == 1
@@ -157,12 +112,11 @@ async def test_other_stacks_go_through_httpx(server: Server, builds: list[str]) 
         )
         await c.account("x", token).posts.get("20")
     assert len(builds) == 3
-    sent = {k.lower(): v for k, v in server.requests[-1][2].items()}
-    assert sent["authorization"].startswith("OAuth ")
+    assert server.requests[-1].headers["authorization"].startswith("OAuth ")
 
 
 async def test_a_mock_installed_after_the_client_started_still_sees_requests(
-    server: Server, builds: list[str]
+    server: LoopbackServer, builds: list[str]
 ) -> None:
     async with _client(server, "lean") as c:
         acct = c.account("x", sg.BearerToken("t"))
@@ -187,7 +141,7 @@ async def test_a_mock_installed_after_the_client_started_still_sees_requests(
         "/2/tweets/x%2Fy",
     ],
 )
-async def test_both_paths_send_the_same_request(server: Server, path: str) -> None:
+async def test_both_paths_send_the_same_request(server: LoopbackServer, path: str) -> None:
     sent = []
     for kind in PATHS:
         async with _client(server, kind, user_agent="corp-app/1.0") as c:
@@ -196,7 +150,7 @@ async def test_both_paths_send_the_same_request(server: Server, path: str) -> No
                 "POST", path, params={"q": "a b&c", "n": 3, "on": True}, json={"text": "é"}
             )
         method, target, headers, body = server.requests[-1]
-        lowered = {k.lower(): v for k, v in headers.items() if k.lower() != "connection"}
+        lowered = {k: v for k, v in headers.items() if k != "connection"}
         sent.append((method, target, lowered, body))
     lean, via_httpx = sent
     assert lean == via_httpx
@@ -205,7 +159,9 @@ async def test_both_paths_send_the_same_request(server: Server, path: str) -> No
 
 
 @pytest.mark.parametrize("kind", list(PATHS))
-async def test_gzip_deflate_and_unknown_encodings_decode_alike(server: Server, kind: str) -> None:
+async def test_gzip_deflate_and_unknown_encodings_decode_alike(
+    server: LoopbackServer, kind: str
+) -> None:
     raw = json.dumps(TWEET).encode()
     import zlib
 
@@ -216,7 +172,7 @@ async def test_gzip_deflate_and_unknown_encodings_decode_alike(server: Server, k
     }
     order = list(bodies)
 
-    def script(method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
+    def script(seen: Seen) -> Answer:
         encoding = order[(len(server.requests) - 1) % len(order)]
         return 200, [("content-encoding", encoding)], bodies[encoding]
 
@@ -228,17 +184,21 @@ async def test_gzip_deflate_and_unknown_encodings_decode_alike(server: Server, k
 
 
 @pytest.mark.parametrize("kind", list(PATHS))
-async def test_a_corrupt_gzip_body_is_a_clear_schema_error(server: Server, kind: str) -> None:
-    server.script = lambda *_: (200, [("content-encoding", "gzip")], b"not gzip at all")
+async def test_a_corrupt_gzip_body_is_a_clear_schema_error(
+    server: LoopbackServer, kind: str
+) -> None:
+    server.script = lambda seen: (200, [("content-encoding", "gzip")], b"not gzip at all")
     async with _client(server, kind) as c:
         with pytest.raises(sg.UpstreamSchemaError, match="could not be decompressed"):
             await c.account("x", sg.BearerToken("t")).posts.get("20")
 
 
 @pytest.mark.parametrize("kind", list(PATHS))
-async def test_error_answers_map_alike_and_never_echo_the_token(server: Server, kind: str) -> None:
+async def test_error_answers_map_alike_and_never_echo_the_token(
+    server: LoopbackServer, kind: str
+) -> None:
     token = "secret-bearer-123"
-    server.script = lambda *_: _json(
+    server.script = lambda seen: json_answer(
         404,
         {"title": "Not Found Error", "detail": f"no tweet for {token}", "type": "about:blank"},
     )
@@ -250,9 +210,11 @@ async def test_error_answers_map_alike_and_never_echo_the_token(server: Server, 
 
 
 @pytest.mark.parametrize("kind", list(PATHS))
-async def test_a_429_empties_the_budget_for_the_next_call(server: Server, kind: str) -> None:
+async def test_a_429_empties_the_budget_for_the_next_call(
+    server: LoopbackServer, kind: str
+) -> None:
     reset = int(time.time()) + 600
-    server.script = lambda *_: _json(
+    server.script = lambda seen: json_answer(
         429,
         {"title": "Too Many Requests"},
         ("x-rate-limit-limit", "900"),
@@ -270,13 +232,13 @@ async def test_a_429_empties_the_budget_for_the_next_call(server: Server, kind: 
 
 
 @pytest.mark.parametrize("kind", list(PATHS))
-async def test_a_401_refreshes_once_and_resends(server: Server, kind: str) -> None:
-    def script(method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
-        if target.startswith("/2/oauth2/token"):
-            return _json(200, {"access_token": "new-access", "refresh_token": "new-refresh"})
-        if headers.get("Authorization") == "Bearer old-access":
-            return _json(401, {"title": "Unauthorized", "status": 401})
-        return _ok(method, target, headers, body)
+async def test_a_401_refreshes_once_and_resends(server: LoopbackServer, kind: str) -> None:
+    def script(seen: Seen) -> Answer:
+        if seen.target.startswith("/2/oauth2/token"):
+            return json_answer(200, {"access_token": "new-access", "refresh_token": "new-refresh"})
+        if seen.headers.get("authorization") == "Bearer old-access":
+            return json_answer(401, {"title": "Unauthorized", "status": 401})
+        return _ok(seen)
 
     server.script = script
     store = sg.MemoryTokenStore()
@@ -285,9 +247,9 @@ async def test_a_401_refreshes_once_and_resends(server: Server, kind: str) -> No
         token = sg.OAuth2Token(access_token="old-access", refresh_token="old-refresh")
         acct = c.account("x", token, key="user-1")
         assert (await acct.posts.get("20")).id == "20"
-    targets = [t.split("?")[0] for _, t, _, _ in server.requests]
+    targets = [seen.target.split("?")[0] for seen in server.requests]
     assert targets == ["/2/tweets/20", "/2/oauth2/token", "/2/tweets/20"]
-    assert server.requests[-1][2]["Authorization"] == "Bearer new-access"
+    assert server.requests[-1].headers["authorization"] == "Bearer new-access"
     stored = await store.get("x", "user-1")
     assert isinstance(stored, sg.OAuth2Token) and stored.refresh_token == "new-refresh"
 

@@ -1,0 +1,74 @@
+"""A minimal HTTP/1.1 server on a real loopback socket, for transport tests: it records each
+request and answers from a script (or never, when ``hang`` is set)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, NamedTuple
+
+import httpx
+
+Answer = tuple[int, list[tuple[str, str]], bytes]
+
+
+class Seen(NamedTuple):
+    method: str
+    target: str
+    headers: httpx.Headers  # case-insensitive lookups; .raw keeps the names as sent
+    body: bytes
+
+
+Script = Callable[[Seen], Answer]
+
+
+def json_answer(status: int, body: Any, *extra: tuple[str, str]) -> Answer:
+    return status, [("content-type", "application/json"), *extra], json.dumps(body).encode()
+
+
+class LoopbackServer:
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.requests: list[Seen] = []
+        self.hang = False
+        self._server: asyncio.Server | None = None
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, target, _ = lines[0].split(" ", 2)
+                headers = httpx.Headers([tuple(ln.split(": ", 1)) for ln in lines[1:] if ln])
+                body = await reader.readexactly(int(headers.get("content-length", 0)))
+                seen = Seen(method, target, headers, body)
+                self.requests.append(seen)
+                if self.hang:
+                    await asyncio.sleep(3600)
+                status, answer_headers, payload = self.script(seen)
+                out = f"HTTP/1.1 {status} X\r\ncontent-length: {len(payload)}\r\n"
+                out += "".join(f"{k}: {v}\r\n" for k, v in answer_headers)
+                writer.write(out.encode("latin-1") + b"\r\n" + payload)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+
+@asynccontextmanager
+async def serving(script: Script) -> AsyncIterator[LoopbackServer]:
+    server = LoopbackServer(script)
+    server._server = await asyncio.start_server(server._handle, "127.0.0.1", 0)
+    try:
+        yield server
+    finally:
+        server._server.close()
+        await server._server.wait_closed()
