@@ -20,11 +20,9 @@ __all__ = ["AiohttpTransport"]
 
 _HTTPX_HANDLER = httpx.AsyncHTTPTransport.handle_async_request
 _HTTPX_ROUTING = httpx.AsyncClient._transport_for_url
-_HTTPCORE_HANDLERS = (
-    (httpcore.AsyncConnectionPool, httpcore.AsyncConnectionPool.handle_async_request),
-    (httpcore.AsyncHTTPConnection, httpcore.AsyncHTTPConnection.handle_async_request),
-    (httpcore.AsyncHTTPProxy, httpcore.AsyncHTTPProxy.handle_async_request),
-)
+_HTTPCORE_POOL = httpcore.AsyncConnectionPool.handle_async_request
+_HTTPCORE_CONNECTION = httpcore.AsyncHTTPConnection.handle_async_request
+_HTTPCORE_PROXY = httpcore.AsyncHTTPProxy.handle_async_request
 
 
 def _mocked() -> bool:
@@ -34,9 +32,9 @@ def _mocked() -> bool:
     return (
         httpx.AsyncHTTPTransport.handle_async_request is not _HTTPX_HANDLER
         or httpx.AsyncClient._transport_for_url is not _HTTPX_ROUTING
-        or httpcore.AsyncConnectionPool.handle_async_request is not _HTTPCORE_HANDLERS[0][1]
-        or httpcore.AsyncHTTPConnection.handle_async_request is not _HTTPCORE_HANDLERS[1][1]
-        or httpcore.AsyncHTTPProxy.handle_async_request is not _HTTPCORE_HANDLERS[2][1]
+        or httpcore.AsyncConnectionPool.handle_async_request is not _HTTPCORE_POOL
+        or httpcore.AsyncHTTPConnection.handle_async_request is not _HTTPCORE_CONNECTION
+        or httpcore.AsyncHTTPProxy.handle_async_request is not _HTTPCORE_PROXY
     )
 
 
@@ -86,7 +84,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             if self._fallback is None:
                 self._fallback = httpx.AsyncHTTPTransport(verify=self._verify)
             return await self._fallback.handle_async_request(request)
-        session = self._get_session()
         body = await request.aread() if request.method not in ("GET", "HEAD") else None
         timeouts = request.extensions.get("timeout") or {}
         timeout = self._aiohttp.ClientTimeout(
@@ -95,30 +92,22 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             sock_connect=timeouts.get("connect"),
             sock_read=timeouts.get("read"),
         )
-        try:
-            async with session.request(
-                request.method,
-                str(request.url),
-                headers=request.headers.multi_items(),
-                data=body or None,
-                allow_redirects=False,
-                timeout=timeout,
-                skip_auto_headers=_SKIP_CONTENT_TYPE
-                if body and "content-type" not in request.headers
-                else None,
-            ) as upstream:
-                content = await upstream.read()
-                return httpx.Response(
-                    upstream.status,
-                    headers=upstream.raw_headers,
-                    content=content,
-                    request=request,
-                    extensions={"http_version": b"HTTP/1.1"},
-                )
-        except self._aiohttp.ClientError as exc:
-            raise self._translate(exc, request) from exc
-        except TimeoutError as exc:
-            raise httpx.ReadTimeout("timed out waiting for the answer", request=request) from exc
+        status, _, raw_headers, content = await self._exchange(
+            request.method,
+            str(request.url),
+            request.headers.multi_items(),
+            body or None,
+            timeout,
+            untyped=bool(body) and "content-type" not in request.headers,
+            request=request,
+        )
+        return httpx.Response(
+            status,
+            headers=raw_headers,
+            content=content,
+            request=request,
+            extensions={"http_version": b"HTTP/1.1"},
+        )
 
     async def send_raw(
         self,
@@ -133,28 +122,42 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         as received (still Content-Encoded); ``seconds`` bounds connecting and each read.
         Failures are raised as the httpx errors ``handle_async_request`` raises, with no
         request attached."""
-        session = self._session or self._get_session()
-        client_timeout = self._timeouts.get(seconds)
-        if client_timeout is None:
-            client_timeout = self._timeouts[seconds] = self._aiohttp.ClientTimeout(
+        timeout = self._timeouts.get(seconds)
+        if timeout is None:
+            timeout = self._timeouts[seconds] = self._aiohttp.ClientTimeout(
                 total=None, connect=seconds, sock_connect=seconds, sock_read=seconds
             )
+        untyped = bool(body) and not _has_type(headers)
+        return await self._exchange(method, url, headers, body, timeout, untyped=untyped)
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Any,
+        body: bytes | None,
+        limits: Any,
+        *,
+        untyped: bool,
+        request: httpx.Request | None = None,
+    ) -> tuple[int, Any, tuple[tuple[bytes, bytes], ...], bytes]:
+        """One request over the session; aiohttp's failures become httpx's errors."""
         try:
-            async with session.request(
+            async with self._get_session().request(
                 method,
                 url,
                 headers=headers,
                 data=body,
                 allow_redirects=False,
-                timeout=client_timeout,
-                skip_auto_headers=_SKIP_CONTENT_TYPE if body and not _has_type(headers) else None,
+                timeout=limits,
+                skip_auto_headers=_SKIP_CONTENT_TYPE if untyped else None,
             ) as upstream:
                 content = await upstream.read()
                 return upstream.status, upstream.headers, upstream.raw_headers, content
         except self._aiohttp.ClientError as exc:
-            raise self._translate(exc, None) from exc
+            raise self._translate(exc, request) from exc
         except TimeoutError as exc:
-            raise httpx.ReadTimeout("timed out waiting for the answer") from exc
+            raise httpx.ReadTimeout("timed out waiting for the answer", request=request) from exc
 
     def _translate(self, exc: Exception, request: httpx.Request | None) -> httpx.TransportError:
         for kind, target in self._errors:
