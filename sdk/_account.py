@@ -37,7 +37,7 @@ from ._ratelimit_headers import RateLimitInfo, parse_retry_after
 from ._resources import MediaResource, MentionsResource, PostsResource, ProfilesResource
 from ._spec import ErrorInfo, ProviderSpec
 from ._transport import EXTENSION, RequestContext
-from ._wire import WireResponse, decode_body, full_response
+from ._wire import answer, decode_body
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -482,30 +482,19 @@ class Account:
                     renewed = True
                     continue
             break
-        response: httpx.Response
-        if decoded is not None:
-            response = WireResponse(
+        try:
+            response = answer(
                 status,
                 raw,
+                received,
                 decoded,
                 method=method,
                 url=target,
                 request_headers=sent_headers,
                 request_body=body,
             )
-        else:
-            try:
-                response = full_response(
-                    status,
-                    raw,
-                    received,
-                    method=method,
-                    url=target,
-                    request_headers=sent_headers,
-                    request_body=body,
-                )
-            except httpx.DecodingError as exc:
-                raise self._undecodable(exc) from exc
+        except httpx.DecodingError as exc:
+            raise self._undecodable(exc) from exc
         if status >= 400:
             raise await self._error_for(response, ctx)
         return response

@@ -14,11 +14,10 @@ from __future__ import annotations
 import datetime
 import zlib
 from collections.abc import Sequence
-from typing import Any
 
 import httpx
 
-__all__ = ["WireResponse", "decode_body"]
+__all__ = ["WireResponse", "answer", "decode_body"]
 
 _HTTP11 = {"http_version": b"HTTP/1.1"}
 _NO_ELAPSED = datetime.timedelta(0)
@@ -104,23 +103,35 @@ def decode_body(encoding: str | None, content: bytes) -> bytes | None:
     return None
 
 
-def full_response(
+def answer(
     status_code: int,
     raw_headers: Sequence[tuple[bytes, bytes]],
-    raw_content: bytes,
+    received: bytes,
+    decoded: bytes | None,
     *,
     method: str,
     url: str,
     request_headers: dict[str, str],
     request_body: bytes | None = None,
-) -> Any:
-    """A regular ``httpx.Response`` (httpx decodes the body), for the rare answer whose
-    encoding ``decode_body`` does not handle."""
+) -> httpx.Response:
+    """The response for one lean-path answer: a ``WireResponse`` over ``decoded`` (what
+    ``decode_body`` gave), or, for an encoding it left alone, a regular ``httpx.Response``
+    over the ``received`` bytes, which httpx decodes (raising ``httpx.DecodingError``)."""
+    if decoded is not None:
+        return WireResponse(
+            status_code,
+            raw_headers,
+            decoded,
+            method=method,
+            url=url,
+            request_headers=request_headers,
+            request_body=request_body,
+        )
     request = httpx.Request(method, url, headers=request_headers, content=request_body)
     return httpx.Response(
         status_code,
         headers=list(raw_headers),
-        content=raw_content,
+        content=received,
         request=request,
         extensions=dict(_HTTP11),
     )
