@@ -68,27 +68,28 @@ class Route:
 
 
 _PATTERN_CACHE: dict[str, re.Pattern[str]] = {}
-# Group name -> bucket for the combined route patterns below.
-_ROUTE_BUCKETS: dict[str | None, str] = {}
-# id(routes) -> (routes, {method: combined pattern}); the tuple is kept to check the id.
-_MATCHERS: dict[int, tuple[tuple[Route, ...], dict[str, re.Pattern[str] | None]]] = {}
+_Matcher = tuple[re.Pattern[str], dict[str | None, str]]
+# id(routes) -> (routes, {method: matcher}); the tuple is kept to check the id.
+_MATCHERS: dict[int, tuple[tuple[Route, ...], dict[str, _Matcher | None]]] = {}
 
 
-def _route_matcher(routes: tuple[Route, ...], method: str) -> re.Pattern[str] | None:
+def _route_matcher(routes: tuple[Route, ...], method: str) -> _Matcher | None:
     """One regex for every route that applies to ``method``, each route's pattern in its own
     named group, in order: ``fullmatch`` tries them left to right, as the loop would, but in
-    C. ``None`` (use the loop) when a pattern cannot be combined (its own named groups)."""
-    parts = []
+    C. Returns the regex and each group's bucket; ``None`` (use the loop) when a pattern
+    cannot be combined (its own named groups)."""
+    parts: list[str] = []
+    buckets: dict[str | None, str] = {}
     for route in routes:
         if route.method not in ("*", method):
             continue
-        name = f"r{len(_ROUTE_BUCKETS)}"
-        _ROUTE_BUCKETS[name] = route.bucket
+        name = f"sg_route_{len(parts)}"
+        buckets[name] = route.bucket
         parts.append(f"(?P<{name}>{route.pattern})")
     if not parts:
         return None
     try:
-        return re.compile("|".join(parts))
+        return re.compile("|".join(parts)), buckets
     except re.error:
         return None
 
@@ -199,8 +200,9 @@ class ProviderSpec:
         else:
             matcher = matchers[method] = _route_matcher(self.routes, method)
         if matcher is not None:
-            found = matcher.fullmatch(path)
-            return self.default_bucket if found is None else _ROUTE_BUCKETS[found.lastgroup]
+            pattern, buckets = matcher
+            found = pattern.fullmatch(path)
+            return self.default_bucket if found is None else buckets[found.lastgroup]
         for route in self.routes:
             if route.matches(method, path):
                 return route.bucket
