@@ -196,27 +196,6 @@ class MemoryBudgetStore:
     def update_now(self, key: str, info: RateLimitInfo, *, now: float) -> None:
         budget = self._budget(key, None, now)
         budget.updated_at = now
-        remaining = info.remaining
-        current = budget.remaining
-        if (
-            remaining is not None
-            and current is not None
-            and info.reset_at is not None
-            and budget.confirmed
-            and budget.reset_at is not None
-            and abs(info.reset_at - budget.reset_at) <= _SAME_WINDOW_TOLERANCE
-            and info.retry_after is None
-            and info.usage_pct is None
-            and info.window is None
-            and info.scope == "window"
-            and budget.scope == "window"
-        ):
-            # The common answer: the window already known, a plain remaining count (what
-            # the general path below does in this case, without its other checks).
-            if info.limit is not None:
-                budget.limit = info.limit
-            budget.remaining = min(current, remaining)
-            return
         if info.scope != "window":
             budget.scope = budget.base_scope = info.scope
         if info.limit is not None:
