@@ -457,10 +457,17 @@ class Account:
         auth = self._auth
         assert isinstance(auth, LeanAuth)
         timeout = self.client.options.timeout
-        target, state = await auth.lean_authorize(url, sent_headers)
+        # The synchronous forms first (a static token, the in-memory budget store): each
+        # await saved is a coroutine less per call.
+        authorized = auth.lean_authorize_now(url, sent_headers)
+        if authorized is None:
+            authorized = await auth.lean_authorize(url, sent_headers)
+        target, state = authorized
         renewed = False
         while True:
-            keys = await limiter.reserve(ctx)
+            keys = limiter.reserve_now(ctx)
+            if keys is None:
+                keys = await limiter.reserve(ctx)
             try:
                 status, found, raw, received = await wire.send_raw(
                     method, target, sent_headers, body, timeout
@@ -471,7 +478,8 @@ class Account:
             except BaseException:
                 await limiter.release(ctx, keys)
                 raise
-            await limiter.settle(ctx, keys, status, found)
+            if not limiter.settle_now(ctx, keys, status, found):
+                await limiter.settle(ctx, keys, status, found)
             decoded = decode_body(found.get("Content-Encoding"), received)
             if status >= 400 and not renewed:
                 again = await auth.lean_renew(

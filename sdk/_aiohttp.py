@@ -11,6 +11,7 @@ request handling, requests go through a plain ``httpx.AsyncHTTPTransport`` so th
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from typing import Any
 
 import httpcore
@@ -109,26 +110,27 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             extensions={"http_version": b"HTTP/1.1"},
         )
 
-    async def send_raw(
+    def send_raw(
         self,
         method: str,
         url: str,
         headers: dict[str, str],
         body: bytes | None,
         seconds: float | None,
-    ) -> tuple[int, Any, tuple[tuple[bytes, bytes], ...], bytes]:
+    ) -> Coroutine[Any, Any, tuple[int, Any, tuple[tuple[bytes, bytes], ...], bytes]]:
         """Send without building httpx objects: the account's lean path (see ``_wire``).
         Returns status, aiohttp's case-insensitive headers, the raw header pairs and the body
         as received (still Content-Encoded); ``seconds`` bounds connecting and each read.
         Failures are raised as the httpx errors ``handle_async_request`` raises, with no
-        request attached."""
+        request attached. A plain function returning the exchange's coroutine: one
+        coroutine less per call."""
         timeout = self._timeouts.get(seconds)
         if timeout is None:
             timeout = self._timeouts[seconds] = self._aiohttp.ClientTimeout(
                 total=None, connect=seconds, sock_connect=seconds, sock_read=seconds
             )
         untyped = bool(body) and not _has_type(headers)
-        return await self._exchange(method, url, headers, body, timeout, untyped=untyped)
+        return self._exchange(method, url, headers, body, timeout, untyped=untyped)
 
     async def _exchange(
         self,

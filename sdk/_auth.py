@@ -53,6 +53,11 @@ class LeanAuth:
         ``lean_renew`` gets back."""
         raise NotImplementedError
 
+    def lean_authorize_now(self, url: str, headers: dict[str, str]) -> tuple[str, object] | None:
+        """``lean_authorize`` without awaiting, when the credentials are at hand (a static
+        token); ``None`` means "await ``lean_authorize``" and leaves ``headers`` alone."""
+        return None
+
     async def lean_renew(
         self, status: int, content: bytes, state: object, url: str, headers: dict[str, str]
     ) -> tuple[str, object] | None:
@@ -70,6 +75,10 @@ class BearerAuth(httpx.Auth, LeanAuth):
         yield request
 
     async def lean_authorize(self, url: str, headers: dict[str, str]) -> tuple[str, object]:
+        headers["Authorization"] = self._header
+        return url, None
+
+    def lean_authorize_now(self, url: str, headers: dict[str, str]) -> tuple[str, object]:
         headers["Authorization"] = self._header
         return url, None
 

@@ -252,6 +252,9 @@ class MemoryBudgetStore:
             budget.reset_at = max(budget.reset_at or 0.0, reset_at)
 
     async def exhaust(self, key: str, *, until: float, now: float, scope: str = "window") -> None:
+        self.exhaust_now(key, until=until, now=now, scope=scope)
+
+    def exhaust_now(self, key: str, *, until: float, now: float, scope: str = "window") -> None:
         budget = self._budget(key, None, now)
         budget.scope = scope
         budget.remaining = 0

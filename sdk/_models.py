@@ -17,6 +17,8 @@ __all__ = ["Capability", "Draft", "Media", "Metrics", "Post", "Profile"]
 
 
 def _to_utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value  # what the adapters hand over: nothing to convert
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("datetime must be timezone-aware (naive datetimes are ambiguous)")
     return value.astimezone(UTC)

@@ -87,6 +87,21 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
     # before its own send and ``settle`` (or ``release``, when nothing came back) after it,
     # so budgets behave the same on both paths.
 
+    def reserve_now(self, ctx: RequestContext) -> list[tuple[str, StaticBudget | None]] | None:
+        """``reserve`` without awaiting, for the in-memory store when the budget says go;
+        ``None`` when the caller must ``await reserve(ctx)`` instead (another store, or a
+        wait), and nothing was reserved."""
+        memory = self._memory
+        if memory is None:
+            return None
+        discovered = self._discovered.get(ctx.key)
+        keys = [(ctx.key, ctx.static)]
+        if discovered:
+            keys.extend((k, None) for k in discovered)
+        if memory.acquire_now(keys, now=self._clock.time(), cost=ctx.cost).wait > 0:
+            return None  # nothing reserved: ``reserve`` asks again and waits
+        return keys
+
     async def reserve(self, ctx: RequestContext) -> list[tuple[str, StaticBudget | None]]:
         """Wait for (or refuse) budget for one request; returns what ``settle`` takes."""
         keys = [(ctx.key, ctx.static)]
@@ -102,6 +117,33 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
             await self._reserve(ctx, keys, decision, now)
         return keys
 
+    def settle_now(
+        self,
+        ctx: RequestContext,
+        keys: list[tuple[str, StaticBudget | None]],
+        status: int,
+        headers: Mapping[str, str],
+    ) -> bool:
+        """``settle`` without awaiting, for the in-memory store; ``False`` (and nothing done)
+        when the caller must ``await settle(...)`` instead."""
+        memory = self._memory
+        if memory is None:
+            return False
+        now = self._clock.time()
+        told = False
+        changed = self._changed
+        for key, info in self._route(ctx, headers, now):
+            memory.update_now(key, info, now=now)
+            if changed:
+                self._signal(key)
+            told = told or info.remaining is not None or info.retry_after is not None
+        if status == 429 and not told:
+            memory.exhaust_now(ctx.key, until=now + _BARE_429_BACKOFF, now=now)
+        memory.release_now([k for k, _ in keys])
+        if changed:
+            self._signal(ctx.key)  # a first answer ends a slow start
+        return True
+
     async def settle(
         self,
         ctx: RequestContext,
@@ -110,6 +152,8 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         headers: Mapping[str, str],
     ) -> None:
         """An answer came back: learn from it, then end the reservation."""
+        if self.settle_now(ctx, keys, status, headers):
+            return
         await self.learn(ctx, status, headers)
         await self.release(ctx, keys)
 
@@ -176,15 +220,12 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
             event.set()
 
     async def learn(self, ctx: RequestContext, status: int, headers: Mapping[str, str]) -> None:
-        """Update budgets from one answer's status and headers (any case-insensitive map)."""
+        """Update budgets from one answer's status and headers (any case-insensitive map);
+        ``settle_now`` does the same for the in-memory store."""
         now = self._clock.time()
         told = False
-        memory = self._memory
         for key, info in self._route(ctx, headers, now):
-            if memory is not None:
-                memory.update_now(key, info, now=now)
-            else:
-                await self._store.update(key, info, now=now)
+            await self._store.update(key, info, now=now)
             self._signal(key)
             told = told or info.remaining is not None or info.retry_after is not None
         if status == 429 and not told:
