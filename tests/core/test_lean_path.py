@@ -27,6 +27,7 @@ from socialgate._registry import load_adapter
 from socialgate._wire import WireResponse, decode_body
 
 from .loopback import Answer, LoopbackServer, Seen, json_answer, serving
+from .stores import ProtocolOnlyStore
 
 TWEET = {"data": {"id": "20", "text": "héllo wörld"}}
 
@@ -209,25 +210,37 @@ async def test_error_answers_map_alike_and_never_echo_the_token(
     assert token not in str(info.value) and token not in (info.value.body or "")
 
 
+@pytest.mark.parametrize("store", ["memory", "protocol-only"])
 @pytest.mark.parametrize("kind", list(PATHS))
 async def test_a_429_empties_the_budget_for_the_next_call(
-    server: LoopbackServer, kind: str
+    server: LoopbackServer, kind: str, store: str
 ) -> None:
     reset = int(time.time()) + 600
-    server.script = lambda seen: json_answer(
-        429,
-        {"title": "Too Many Requests"},
-        ("x-rate-limit-limit", "900"),
-        ("x-rate-limit-remaining", "0"),
-        ("x-rate-limit-reset", str(reset)),
-    )
-    async with _client(server, kind, on_rate_limit="raise", max_retries=0) as c:
+    budgets = sg.MemoryBudgetStore() if store == "memory" else ProtocolOnlyStore()
+    async with _client(
+        server, kind, on_rate_limit="raise", max_retries=0, budget_store=budgets
+    ) as c:
         acct = c.account("x", sg.BearerToken("t"))
+
+        def window(status: int, remaining: int) -> Answer:
+            return json_answer(
+                status,
+                TWEET if status == 200 else {"title": "Too Many Requests"},
+                ("x-rate-limit-limit", "900"),
+                ("x-rate-limit-remaining", str(remaining)),
+                ("x-rate-limit-reset", str(reset)),
+            )
+
+        server.script = lambda seen: window(200, 5)
+        await acct.posts.get("20")  # the in-memory store's shortcuts, or the async protocol
+        server.script = lambda seen: window(429, 0)
         with pytest.raises(sg.RateLimited):
             await acct.posts.get("20")
         with pytest.raises(sg.RateLimited) as second:
             await acct.posts.get("20")
-    assert second.value.sent is False and len(server.requests) == 1
+    assert second.value.sent is False and len(server.requests) == 2
+    if isinstance(budgets, ProtocolOnlyStore):
+        assert budgets.calls.count("update") == 2 and budgets.calls.count("release") == 2
     assert second.value.reset_at == datetime.datetime.fromtimestamp(reset, datetime.UTC)
 
 
@@ -359,6 +372,48 @@ def test_header_parsing_is_the_same_for_aiohttp_and_httpx_headers(
     assert parse_rate_limit_headers(multi, now=now) == parse_rate_limit_headers(
         httpx.Headers(headers), now=now
     )
+
+
+# X's window triple alone takes a shortcut on aiohttp's headers; httpx.Headers take the
+# general walk. Both must agree, whatever the values and the reset style.
+_X_TRIPLES = [
+    ("900", "899", "1800000600"),
+    ("900", "0", "1800000600"),
+    ("abc", "3", "1800000600"),
+    ("900", "", "nan"),
+    ("x", "y", "z"),
+    ("900", "12", "600"),
+    ("900", "12", "2027-01-15T08:00:00Z"),
+    ("1e3", "-1", "inf"),
+]
+
+
+@pytest.mark.parametrize("triple", _X_TRIPLES)
+@pytest.mark.parametrize(
+    "date",
+    # now's own second, one second off (rounding), ten minutes behind (skew), unreadable
+    [
+        None,
+        "Fri, 15 Jan 2027 08:00:00 GMT",
+        "Fri, 15 Jan 2027 08:00:01 GMT",
+        "Fri, 15 Jan 2027 07:50:00 GMT",
+        "bogus",
+    ],
+)
+@pytest.mark.parametrize("style", ["auto", "epoch", "delta"])
+def test_x_window_shortcut_equals_the_general_walk(
+    triple: tuple[str, str, str], date: str | None, style: str
+) -> None:
+    names = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
+    headers = [("content-type", "application/json"), *zip(names, triple, strict=True)]
+    if date is not None:
+        headers.append(("date", date))
+    now = 1_800_000_000.0
+    fast = parse_rate_limit_headers(
+        CIMultiDictProxy(CIMultiDict(headers)), now=now, reset_style=style
+    )
+    general = parse_rate_limit_headers(httpx.Headers(headers), now=now, reset_style=style)
+    assert fast == general
 
 
 def test_decode_falls_back_to_json_for_what_the_fast_parser_refuses() -> None:

@@ -11,6 +11,8 @@ import respx
 
 import socialgate as sg
 
+from .stores import ProtocolOnlyStore
+
 TWEET = {"data": {"id": "20", "text": "hello"}}
 
 
@@ -323,3 +325,47 @@ async def test_fake_clock_wakes_sleepers_in_deadline_order() -> None:
 
     await asyncio.gather(sleeper("late", 900), sleeper("early", 60), sleeper("mid", 120))
     assert woke == [("early", 60), ("mid", 120), ("late", 900)]
+
+
+@pytest.mark.parametrize("in_flight", [1, 10])
+async def test_a_store_with_only_the_async_protocol_paces_the_same(
+    x_api: respx.MockRouter,
+    clock: sg.FakeClock,
+    token_store: sg.TokenStore,
+    in_flight: int,
+) -> None:
+    server = WindowedEndpoint(clock, limit=20, window=60)
+    x_api.get("/2/tweets/20").mock(side_effect=server)
+    store = ProtocolOnlyStore()
+    async with sg.Client(clock=clock, token_store=token_store, budget_store=store) as client:
+        acct = client.account("x", sg.BearerToken("app-token-1234"))
+        queue = list(range(50))
+
+        async def worker() -> None:
+            while queue:
+                queue.pop()
+                await acct.posts.get("20")
+
+        await asyncio.gather(*(worker() for _ in range(in_flight)))
+    assert server.refused == 0
+    assert len(server.sent_at) == 50
+    assert clock.time() - server.sent_at[0] == pytest.approx(2 * 60, abs=1.5)
+    # Every answer was learned and every reservation ended through the protocol.
+    assert store.calls.count("update") == 50
+    assert store.calls.count("release") == 50
+
+
+async def test_a_bare_429_empties_a_protocol_only_store(
+    x_api: respx.MockRouter, clock: sg.FakeClock, token_store: sg.TokenStore
+) -> None:
+    x_api.get("/2/tweets/20").respond(429, json={"title": "Too Many Requests"})
+    store = ProtocolOnlyStore()
+    async with sg.Client(
+        clock=clock, token_store=token_store, budget_store=store, on_rate_limit="raise"
+    ) as client:
+        acct = client.account("x", sg.BearerToken("app-token-1234"))
+        with pytest.raises(sg.RateLimited):
+            await acct.posts.get("20")
+        budget = await store.get(acct._context("tweets.lookup").key)
+    assert "exhaust" in store.calls
+    assert budget is not None and budget.remaining == 0
