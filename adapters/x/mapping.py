@@ -58,15 +58,18 @@ def _kind_of(value: Any) -> str:
     return type(value).__name__
 
 
-def _datetime(value: Any, what: str, body: Any) -> datetime | None:
+def _datetime(value: Any, owner: str, owner_id: str, body: Any) -> datetime | None:
+    """``created_at`` of the ``owner`` (``"tweet"``, ``"user"``) with id ``owner_id``."""
     if value is None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except (TypeError, ValueError):
-        raise _schema_error(f"{what} is not an ISO 8601 timestamp: {value!r}", body) from None
+        raise _schema_error(
+            f"{owner} {owner_id}: created_at is not an ISO 8601 timestamp: {value!r}", body
+        ) from None
     if parsed.tzinfo is None:
-        raise _schema_error(f"{what} has no timezone: {value!r}", body)
+        raise _schema_error(f"{owner} {owner_id}: created_at has no timezone: {value!r}", body)
     return parsed
 
 
@@ -178,7 +181,7 @@ def _profile(user: Any, body: Any) -> Profile:
             followers_count=followers,
             following_count=following,
             posts_count=posts,
-            created_at=_datetime(user.get("created_at"), f"user {user_id}: created_at", body),
+            created_at=_datetime(user.get("created_at"), "user", user_id, body),
             verified=verified,
             raw=user,
         )
@@ -331,7 +334,7 @@ def _post(tweet: Any, ctx: _Includes) -> Post:
             author_id=author_id,
             author=author,
             text=text,
-            created_at=_datetime(tweet.get("created_at"), f"tweet {tweet_id}: created_at", body),
+            created_at=_datetime(tweet.get("created_at"), "tweet", tweet_id, body),
             url=url,
             reply_to_id=reply_to_id,
             conversation_id=tweet.get("conversation_id"),
