@@ -74,18 +74,28 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         ctx = request.extensions.get(EXTENSION)
         if ctx is None:
             return await self._inner.handle_async_request(request)
-        keys = await self.reserve(ctx)
+        keys = self.reserve_now(ctx) or await self.reserve(ctx)
         try:
             response = await self._inner.handle_async_request(request)
         except BaseException:
             await self.release(ctx, keys)
             raise
-        await self.settle(ctx, keys, response.status_code, response.headers)
+        if not self.settle_now(ctx, keys, response.status_code, response.headers):
+            await self.settle(ctx, keys, response.status_code, response.headers)
         return response
 
     # The lean send path (``Account`` over ``AiohttpTransport.send_raw``) calls ``reserve``
     # before its own send and ``settle`` (or ``release``, when nothing came back) after it,
-    # so budgets behave the same on both paths.
+    # so budgets behave the same on both paths. Both paths try the ``_now`` forms first: with
+    # the in-memory store they do the same without a coroutine.
+
+    def _keys(self, ctx: RequestContext) -> list[tuple[str, StaticBudget | None]]:
+        """The budgets one request reserves: its bucket's, and any learned from headers."""
+        keys = [(ctx.key, ctx.static)]
+        discovered = self._discovered.get(ctx.key)
+        if discovered:
+            keys.extend((k, None) for k in discovered)
+        return keys
 
     def reserve_now(self, ctx: RequestContext) -> list[tuple[str, StaticBudget | None]] | None:
         """``reserve`` without awaiting, for the in-memory store when the budget says go;
@@ -94,20 +104,14 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         memory = self._memory
         if memory is None:
             return None
-        discovered = self._discovered.get(ctx.key)
-        keys = [(ctx.key, ctx.static)]
-        if discovered:
-            keys.extend((k, None) for k in discovered)
+        keys = self._keys(ctx)
         if memory.acquire_now(keys, now=self._clock.time(), cost=ctx.cost).wait > 0:
             return None  # nothing reserved: ``reserve`` asks again and waits
         return keys
 
     async def reserve(self, ctx: RequestContext) -> list[tuple[str, StaticBudget | None]]:
         """Wait for (or refuse) budget for one request; returns what ``settle`` takes."""
-        keys = [(ctx.key, ctx.static)]
-        discovered = self._discovered.get(ctx.key)
-        if discovered:
-            keys.extend((k, None) for k in discovered)
+        keys = self._keys(ctx)
         now = self._clock.time()
         if self._memory is not None:
             decision = self._memory.acquire_now(keys, now=now, cost=ctx.cost)
@@ -130,18 +134,14 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         if memory is None:
             return False
         now = self._clock.time()
-        told = False
-        changed = self._changed
-        for key, info in self._route(ctx, headers, now):
+        routed, bare_429 = self._lessons(ctx, status, headers, now)
+        for key, info in routed:
             memory.update_now(key, info, now=now)
-            if changed:
-                self._signal(key)
-            told = told or info.remaining is not None or info.retry_after is not None
-        if status == 429 and not told:
+            self._signal(key)
+        if bare_429:
             memory.exhaust_now(ctx.key, until=now + _BARE_429_BACKOFF, now=now)
         memory.release_now([k for k, _ in keys])
-        if changed:
-            self._signal(ctx.key)  # a first answer ends a slow start
+        self._signal(ctx.key)  # a first answer ends a slow start
         return True
 
     async def settle(
@@ -151,9 +151,8 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         status: int,
         headers: Mapping[str, str],
     ) -> None:
-        """An answer came back: learn from it, then end the reservation."""
-        if self.settle_now(ctx, keys, status, headers):
-            return
+        """An answer came back: learn from it, then end the reservation (any store;
+        ``settle_now`` is the in-memory store's shortcut)."""
         await self.learn(ctx, status, headers)
         await self.release(ctx, keys)
 
@@ -215,22 +214,33 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
             await asyncio.gather(sleeper, changed, return_exceptions=True)
 
     def _signal(self, key: str) -> None:
-        event = self._changed.pop(key, None)
-        if event is not None:
-            event.set()
+        if self._changed:
+            event = self._changed.pop(key, None)
+            if event is not None:
+                event.set()
 
     async def learn(self, ctx: RequestContext, status: int, headers: Mapping[str, str]) -> None:
         """Update budgets from one answer's status and headers (any case-insensitive map);
         ``settle_now`` does the same for the in-memory store."""
         now = self._clock.time()
-        told = False
-        for key, info in self._route(ctx, headers, now):
+        routed, bare_429 = self._lessons(ctx, status, headers, now)
+        for key, info in routed:
             await self._store.update(key, info, now=now)
             self._signal(key)
-            told = told or info.remaining is not None or info.retry_after is not None
-        if status == 429 and not told:
+        if bare_429:
             await self._store.exhaust(ctx.key, until=now + _BARE_429_BACKOFF, now=now)
             self._signal(ctx.key)
+
+    def _lessons(
+        self, ctx: RequestContext, status: int, headers: Mapping[str, str], now: float
+    ) -> tuple[list[tuple[str, RateLimitInfo]], bool]:
+        """What one answer teaches: each limit with its budget key, and whether it was a 429
+        that said nothing about the budget (then the bucket is held for a while)."""
+        routed = self._route(ctx, headers, now)
+        if status != 429:
+            return routed, False
+        told = any(info.remaining is not None or info.retry_after is not None for _, info in routed)
+        return routed, not told
 
     def _route(
         self, ctx: RequestContext, headers: Mapping[str, str], now: float

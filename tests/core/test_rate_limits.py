@@ -47,6 +47,18 @@ class WindowedEndpoint:
         return httpx.Response(200, json=TWEET, headers=headers)
 
 
+async def get_concurrently(acct: sg.Account, calls: int, in_flight: int) -> None:
+    """``calls`` fetches of tweet 20, ``in_flight`` at a time."""
+    queue = list(range(calls))
+
+    async def worker() -> None:
+        while queue:
+            queue.pop()
+            await acct.posts.get("20")
+
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+
+
 async def test_empty_budget_waits_until_reset_and_provokes_no_429(
     x_api: respx.MockRouter, client: sg.Client, clock: sg.FakeClock
 ) -> None:
@@ -106,14 +118,7 @@ async def test_paced_run_across_windows_never_overdraws(
     server = WindowedEndpoint(clock, limit=20, window=60)
     x_api.get("/2/tweets/20").mock(side_effect=server)
     acct = client.account("x", sg.BearerToken("app-token-1234"))
-    queue = list(range(130))
-
-    async def worker() -> None:
-        while queue:
-            queue.pop()
-            await acct.posts.get("20")
-
-    await asyncio.gather(*(worker() for _ in range(in_flight)))
+    await get_concurrently(acct, 130, in_flight)
     assert server.refused == 0
     assert len(server.sent_at) == 130
     # 130 calls at 20 per 60 s need 6 full windows of waiting, and no more.
@@ -339,14 +344,7 @@ async def test_a_store_with_only_the_async_protocol_paces_the_same(
     store = ProtocolOnlyStore()
     async with sg.Client(clock=clock, token_store=token_store, budget_store=store) as client:
         acct = client.account("x", sg.BearerToken("app-token-1234"))
-        queue = list(range(50))
-
-        async def worker() -> None:
-            while queue:
-                queue.pop()
-                await acct.posts.get("20")
-
-        await asyncio.gather(*(worker() for _ in range(in_flight)))
+        await get_concurrently(acct, 50, in_flight)
     assert server.refused == 0
     assert len(server.sent_at) == 50
     assert clock.time() - server.sent_at[0] == pytest.approx(2 * 60, abs=1.5)
