@@ -465,9 +465,7 @@ class Account:
         target, state = authorized
         renewed = False
         while True:
-            keys = limiter.reserve_now(ctx)
-            if keys is None:
-                keys = await limiter.reserve(ctx)
+            keys = limiter.reserve_now(ctx) or await limiter.reserve(ctx)
             try:
                 status, found, raw, received = await wire.send_raw(
                     method, target, sent_headers, body, timeout
