@@ -11,11 +11,14 @@ request handling, requests go through a plain ``httpx.AsyncHTTPTransport`` so th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
 import httpcore
 import httpx
+
+from ._watchdog import RESPONSE, Watchdog
 
 __all__ = ["AiohttpTransport"]
 
@@ -57,6 +60,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._fallback: httpx.AsyncHTTPTransport | None = None
         self._errors = _error_map(aiohttp)
         self._timeouts: dict[float | None, Any] = {}
+        self._watchdogs: dict[float, Watchdog] = {}
 
     def _get_session(self) -> Any:
         # Created on first use, inside the running event loop.
@@ -87,11 +91,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             return await self._fallback.handle_async_request(request)
         body = await request.aread() if request.method not in ("GET", "HEAD") else None
         timeouts = request.extensions.get("timeout") or {}
+        # Reads are bounded by a Watchdog rather than aiohttp's sock_read (see _watchdog).
         timeout = self._aiohttp.ClientTimeout(
-            total=None,
-            connect=timeouts.get("pool"),
-            sock_connect=timeouts.get("connect"),
-            sock_read=timeouts.get("read"),
+            total=None, connect=timeouts.get("pool"), sock_connect=timeouts.get("connect")
         )
         status, _, raw_headers, content = await self._exchange(
             request.method,
@@ -99,6 +101,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             request.headers.multi_items(),
             body or None,
             timeout,
+            timeouts.get("read"),
             untyped=bool(body) and "content-type" not in request.headers,
             request=request,
         )
@@ -120,17 +123,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     ) -> Coroutine[Any, Any, tuple[int, Any, tuple[tuple[bytes, bytes], ...], bytes]]:
         """Send without building httpx objects: the account's lean path (see ``_wire``).
         Returns status, aiohttp's case-insensitive headers, the raw header pairs and the body
-        as received (still Content-Encoded); ``seconds`` bounds connecting and each read.
+        as received (still Content-Encoded); ``seconds`` bounds connecting and a stalled
+        answer (see ``_watchdog``).
         Failures are raised as the httpx errors ``handle_async_request`` raises, with no
         request attached. A plain function returning the exchange's coroutine: one
         coroutine less per call."""
         timeout = self._timeouts.get(seconds)
         if timeout is None:
             timeout = self._timeouts[seconds] = self._aiohttp.ClientTimeout(
-                total=None, connect=seconds, sock_connect=seconds, sock_read=seconds
+                total=None, connect=seconds, sock_connect=seconds
             )
         untyped = bool(body) and not _has_type(headers)
-        return self._exchange(method, url, headers, body, timeout, untyped=untyped)
+        return self._exchange(method, url, headers, body, timeout, seconds, untyped=untyped)
 
     async def _exchange(
         self,
@@ -139,13 +143,27 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         headers: Any,
         body: bytes | None,
         limits: Any,
+        read_seconds: float | None,
         *,
         untyped: bool,
         request: httpx.Request | None = None,
     ) -> tuple[int, Any, tuple[tuple[bytes, bytes], ...], bytes]:
-        """One request over the session; aiohttp's failures become httpx's errors."""
+        """One request over the session; aiohttp's failures become httpx's errors. A request
+        that goes ``read_seconds`` without progress is cancelled by a ``Watchdog`` and fails
+        with ``httpx.ReadTimeout``."""
+        session = self._get_session()
+        watchdog: Watchdog | None = None
+        task: asyncio.Task[Any] | None = None
+        watch: list[Any] | None = None
+        if read_seconds is not None and read_seconds > 0:
+            watchdog = self._watchdogs.get(read_seconds)
+            if watchdog is None:
+                watchdog = self._watchdogs[read_seconds] = Watchdog(
+                    read_seconds, asyncio.get_running_loop()
+                )
+            task, watch = watchdog.start()
         try:
-            async with self._get_session().request(
+            async with session.request(
                 method,
                 url,
                 headers=headers,
@@ -154,12 +172,24 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 timeout=limits,
                 skip_auto_headers=_SKIP_CONTENT_TYPE if untyped else None,
             ) as upstream:
+                if watch is not None:
+                    watch[RESPONSE] = upstream
                 content = await upstream.read()
                 return upstream.status, upstream.headers, upstream.raw_headers, content
         except self._aiohttp.ClientError as exc:
             raise self._translate(exc, request) from exc
         except TimeoutError as exc:
             raise httpx.ReadTimeout("timed out waiting for the answer", request=request) from exc
+        except asyncio.CancelledError as exc:
+            if watchdog is not None and task is not None and watchdog.caused(task):
+                raise httpx.ReadTimeout(
+                    f"no answer, or an answer that stopped arriving, for {read_seconds:g}s",
+                    request=request,
+                ) from exc
+            raise
+        finally:
+            if watchdog is not None and task is not None:
+                watchdog.stop(task)
 
     def _translate(self, exc: Exception, request: httpx.Request | None) -> httpx.TransportError:
         for kind, target in self._errors:
@@ -168,6 +198,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return httpx.ReadError(f"{type(exc).__name__}: {exc}", request=request)
 
     async def aclose(self) -> None:
+        for watchdog in self._watchdogs.values():
+            watchdog.close()
+        self._watchdogs.clear()
         if self._session is not None:
             await self._session.close()
             self._session = None

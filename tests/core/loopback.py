@@ -33,6 +33,10 @@ class LoopbackServer:
         self.script = script
         self.requests: list[Seen] = []
         self.hang = False
+        # Send only this many bytes of each answer (headers included), then hang.
+        self.stall_after: int | None = None
+        # Send each answer in pieces of this many bytes, this many seconds apart.
+        self.trickle: tuple[int, float] | None = None
         self._server: asyncio.Server | None = None
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -50,8 +54,20 @@ class LoopbackServer:
                 status, answer_headers, payload = self.script(seen)
                 out = f"HTTP/1.1 {status} X\r\ncontent-length: {len(payload)}\r\n"
                 out += "".join(f"{k}: {v}\r\n" for k, v in answer_headers)
-                writer.write(out.encode("latin-1") + b"\r\n" + payload)
-                await writer.drain()
+                data = out.encode("latin-1") + b"\r\n" + payload
+                if self.stall_after is not None:
+                    writer.write(data[: self.stall_after])
+                    await writer.drain()
+                    await asyncio.sleep(3600)
+                if self.trickle is None:
+                    writer.write(data)
+                    await writer.drain()
+                    continue
+                size, gap = self.trickle
+                for start in range(0, len(data), size):
+                    writer.write(data[start : start + size])
+                    await writer.drain()
+                    await asyncio.sleep(gap)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:

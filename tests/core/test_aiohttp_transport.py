@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -80,6 +82,61 @@ async def test_read_timeout_on_a_write_is_not_resent(server: LoopbackServer) -> 
         with pytest.raises(sg.TransportError) as info:
             await acct.posts.create(sg.Draft(text="hi"))
     assert info.value.outcome_unknown and len(server.requests) == 1
+
+
+async def test_an_answer_that_stops_arriving_times_out(server: LoopbackServer) -> None:
+    server.stall_after = 60  # the status line and a few headers, then nothing
+    async with sg.Client(
+        base_urls={"x": server.url},
+        token_store=sg.MemoryTokenStore(),
+        timeout=0.1,
+        max_retries=0,
+    ) as c:
+        with pytest.raises(sg.TransportError, match=r"stopped arriving, for 0\.1s"):
+            await c.account("x", sg.BearerToken("t")).posts.get("20")
+    assert len(server.requests) == 1
+
+
+async def test_a_slow_answer_that_keeps_arriving_is_not_cut_off(server: LoopbackServer) -> None:
+    # About 0.5 s in all, five times the timeout, but never 0.1 s without a byte.
+    server.trickle = (40, 0.03)
+    async with sg.Client(
+        base_urls={"x": server.url}, token_store=sg.MemoryTokenStore(), timeout=0.1
+    ) as c:
+        assert (await c.account("x", sg.BearerToken("t")).posts.get("20")).id == "20"
+    assert len(server.requests) == 1
+
+
+async def test_read_timeout_on_the_httpx_path_through_aiohttp(server: LoopbackServer) -> None:
+    server.stall_after = 60
+    async with httpx.AsyncClient(transport=sg.AiohttpTransport(), timeout=0.1) as http:
+        with pytest.raises(httpx.ReadTimeout):
+            await http.post(server.url + "/form", data={"a": "b"})
+
+
+async def test_read_timeouts_schedule_no_timer_per_request(
+    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiohttp's sock_read scheduled about four loop timers per request (6% of the SDK's CPU
+    per call); the watchdog arms one while requests are in flight."""
+    loop = asyncio.get_running_loop()
+    scheduled = 0
+    call_at = loop.call_at
+
+    def counting(when: float, callback: Any, *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
+        nonlocal scheduled
+        scheduled += 1
+        return call_at(when, callback, *args, **kwargs)
+
+    async with sg.Client(base_urls={"x": server.url}, token_store=sg.MemoryTokenStore()) as c:
+        acct = c.account("x", sg.BearerToken("t"))
+        # Open the connections first: connecting has timeouts of its own.
+        await asyncio.gather(*(acct.posts.get("20") for _ in range(10)))
+        monkeypatch.setattr(loop, "call_at", counting)
+        for _ in range(20):
+            await acct.posts.get("20")
+        await asyncio.gather(*(acct.posts.get("20") for _ in range(10)))
+    assert scheduled <= 1
 
 
 async def test_respx_intercepts_the_default_transport() -> None:
