@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from socialgate._errors import UpstreamSchemaError
-from socialgate._models import Media, Metrics, Post, Profile
+from socialgate._models import Media, Metrics, Post, Profile, builder
 
 __all__ = [
     "NETWORK",
@@ -44,6 +44,12 @@ _NO_METRICS = Metrics()
 _SHAPE_ERRORS = (AttributeError, KeyError, TypeError, ValueError)
 
 JSON = dict[str, Any]
+
+# Model(**fields) without BaseModel.__init__ (same validation): this module builds one per item.
+_new_profile = builder(Profile)
+_new_media = builder(Media)
+_new_metrics = builder(Metrics)
+_new_post = builder(Post)
 
 
 def _schema_error(message: str, body: Any) -> UpstreamSchemaError:
@@ -170,20 +176,22 @@ def _profile(user: Any, body: Any) -> Profile:
             verified = verified_type != "none"
     username = user.get("username")
     try:
-        return Profile(
-            network=NETWORK,
-            id=user_id,
-            handle=username,
-            display_name=user.get("name"),
-            description=user.get("description"),
-            url=f"{_WEB}{username}" if username else f"{_WEB}i/user/{user_id}",
-            avatar_url=user.get("profile_image_url"),
-            followers_count=followers,
-            following_count=following,
-            posts_count=posts,
-            created_at=_datetime(user.get("created_at"), "user", user_id, body),
-            verified=verified,
-            raw=user,
+        return _new_profile(
+            {
+                "network": NETWORK,
+                "id": user_id,
+                "handle": username,
+                "display_name": user.get("name"),
+                "description": user.get("description"),
+                "url": f"{_WEB}{username}" if username else f"{_WEB}i/user/{user_id}",
+                "avatar_url": user.get("profile_image_url"),
+                "followers_count": followers,
+                "following_count": following,
+                "posts_count": posts,
+                "created_at": _datetime(user.get("created_at"), "user", user_id, body),
+                "verified": verified,
+                "raw": user,
+            }
         )
     except _SHAPE_ERRORS as exc:
         raise _schema_error(f"user {user_id} could not be mapped: {exc}", body) from exc
@@ -238,16 +246,18 @@ def _media(media: Any, body: Any) -> Media:
         url = media.get("url")
         if url is None and kind in _PLAYABLE:
             url = _best_mp4(media.get("variants"), media_id, body)
-        return Media(
-            id=media_id,
-            kind=kind,
-            url=url,
-            preview_url=media.get("preview_image_url"),
-            alt_text=media.get("alt_text"),
-            width=width,
-            height=height,
-            network=NETWORK,
-            raw=media,
+        return _new_media(
+            {
+                "id": media_id,
+                "kind": kind,
+                "url": url,
+                "preview_url": media.get("preview_image_url"),
+                "alt_text": media.get("alt_text"),
+                "width": width,
+                "height": height,
+                "network": NETWORK,
+                "raw": media,
+            }
         )
     except _SHAPE_ERRORS as exc:
         raise _schema_error(f"media {media_id} could not be mapped: {exc}", body) from exc
@@ -261,13 +271,15 @@ def _metrics(metrics: Any, tweet_id: str, body: Any) -> Metrics:
     reposts = metrics.get("retweet_count")
     if reposts is None:
         reposts = metrics.get("repost_count")
-    return Metrics(
-        likes=metrics.get("like_count"),
-        reposts=reposts,
-        replies=metrics.get("reply_count"),
-        quotes=metrics.get("quote_count"),
-        views=metrics.get("impression_count"),
-        bookmarks=metrics.get("bookmark_count"),
+    return _new_metrics(
+        {
+            "likes": metrics.get("like_count"),
+            "reposts": reposts,
+            "replies": metrics.get("reply_count"),
+            "quotes": metrics.get("quote_count"),
+            "views": metrics.get("impression_count"),
+            "bookmarks": metrics.get("bookmark_count"),
+        }
     )
 
 
@@ -328,20 +340,22 @@ def _post(tweet: Any, ctx: _Includes) -> Post:
         url = (
             f"{_WEB}{username}/status/{tweet_id}" if username else f"{_WEB}i/web/status/{tweet_id}"
         )
-        return Post(
-            network=NETWORK,
-            id=tweet_id,
-            author_id=author_id,
-            author=author,
-            text=text,
-            created_at=_datetime(tweet.get("created_at"), "tweet", tweet_id, body),
-            url=url,
-            reply_to_id=reply_to_id,
-            conversation_id=tweet.get("conversation_id"),
-            lang=tweet.get("lang"),
-            metrics=metrics,
-            media=media,
-            raw=tweet,
+        return _new_post(
+            {
+                "network": NETWORK,
+                "id": tweet_id,
+                "author_id": author_id,
+                "author": author,
+                "text": text,
+                "created_at": _datetime(tweet.get("created_at"), "tweet", tweet_id, body),
+                "url": url,
+                "reply_to_id": reply_to_id,
+                "conversation_id": tweet.get("conversation_id"),
+                "lang": tweet.get("lang"),
+                "metrics": metrics,
+                "media": media,
+                "raw": tweet,
+            }
         )
     except _SHAPE_ERRORS as exc:
         raise _schema_error(f"tweet {tweet_id} could not be mapped: {exc}", body) from exc
