@@ -67,6 +67,11 @@ class Watchdog:
 
     def stop(self, task: asyncio.Task[Any]) -> None:
         self.pending.pop(task, None)
+        if self._fired and self._fired.pop(task, None) is not None:
+            # Cancelled by this watchdog, but the request ended some other way (a library
+            # turned the CancelledError into its own error): withdraw the cancellation so
+            # the task is not left counting it.
+            task.uncancel()
 
     def caused(self, task: asyncio.Task[Any]) -> bool:
         """Called on the ``CancelledError`` a watched request raised: whether this watchdog

@@ -150,3 +150,24 @@ async def test_close_stops_the_timer(watchdog: Watchdog) -> None:
     assert watchdog._timer is None
     request.released.set()
     await request.task
+
+
+async def test_a_timeout_turned_into_another_error_is_withdrawn_too(watchdog: Watchdog) -> None:
+    """A library under the watch may catch the cancellation and raise its own error."""
+
+    async def request() -> None:
+        task, _ = watchdog.start()
+        try:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                raise ConnectionError("closed while reading") from None
+        finally:
+            watchdog.stop(task)
+
+    task = asyncio.create_task(request())
+    await asyncio.sleep(0)
+    await ticks(watchdog, TICKS_PER_LOOK)
+    with pytest.raises(ConnectionError):
+        await task
+    assert task.cancelling() == 0 and not watchdog._fired
