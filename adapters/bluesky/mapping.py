@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from socialgate._errors import UpstreamSchemaError
-from socialgate._models import Media, Metrics, Post, Profile
+from socialgate._models import Media, Metrics, Post, Profile, builder
 
 from .spec import WEB_URL
 
@@ -45,6 +45,11 @@ CDN = "https://cdn.bsky.app/img"
 _SHAPE_ERRORS = (AttributeError, KeyError, TypeError, ValueError)
 
 JSON = dict[str, Any]
+
+
+# Model(**fields) without BaseModel.__init__ (same validation): one per item mapped.
+_new_profile = builder(Profile)
+_new_post = builder(Post)
 
 
 def _schema_error(message: str, item: Any) -> UpstreamSchemaError:
@@ -119,20 +124,22 @@ def profile_from_view(view: Any) -> Profile:
         raise _schema_error("a Bluesky profile view has no did", view)
     try:
         did, handle = view["did"], _str(view.get("handle"))
-        return Profile(
-            network=NETWORK,
-            id=did,
-            handle=handle,
-            display_name=_str(view.get("displayName")),
-            description=_str(view.get("description")),
-            url=profile_url(handle, did),
-            avatar_url=_str(view.get("avatar")),
-            followers_count=_int(view.get("followersCount")),
-            following_count=_int(view.get("followsCount")),
-            posts_count=_int(view.get("postsCount")),
-            created_at=parse_datetime(view.get("createdAt")),
-            verified=_verified(view),
-            raw=view,
+        return _new_profile(
+            {
+                "network": NETWORK,
+                "id": did,
+                "handle": handle,
+                "display_name": _str(view.get("displayName")),
+                "description": _str(view.get("description")),
+                "url": profile_url(handle, did),
+                "avatar_url": _str(view.get("avatar")),
+                "followers_count": _int(view.get("followersCount")),
+                "following_count": _int(view.get("followsCount")),
+                "posts_count": _int(view.get("postsCount")),
+                "created_at": parse_datetime(view.get("createdAt")),
+                "verified": _verified(view),
+                "raw": view,
+            }
         )
     except _SHAPE_ERRORS as exc:
         raise _schema_error(f"a Bluesky profile view does not fit: {exc}", view) from None
@@ -298,20 +305,22 @@ def _post(
 ) -> Post:
     parent, root = _reply_refs(record)
     text = record.get("text")
-    return Post(
-        network=NETWORK,
-        id=uri,
-        author_id=author_id,
-        author=author,
-        text=text if isinstance(text, str) else "",
-        created_at=parse_datetime(record.get("createdAt")) or parse_datetime(indexed_at),
-        url=post_url(uri, author.handle if author else None),
-        reply_to_id=parent,
-        conversation_id=root or uri,
-        lang=_lang(record),
-        metrics=metrics,
-        media=media,
-        raw=raw,
+    return _new_post(
+        {
+            "network": NETWORK,
+            "id": uri,
+            "author_id": author_id,
+            "author": author,
+            "text": text if isinstance(text, str) else "",
+            "created_at": parse_datetime(record.get("createdAt")) or parse_datetime(indexed_at),
+            "url": post_url(uri, author.handle if author else None),
+            "reply_to_id": parent,
+            "conversation_id": root or uri,
+            "lang": _lang(record),
+            "metrics": metrics,
+            "media": media,
+            "raw": raw,
+        }
     )
 
 

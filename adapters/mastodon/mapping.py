@@ -29,7 +29,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from socialgate._errors import UpstreamSchemaError
-from socialgate._models import Media, Metrics, Post, Profile
+from socialgate._models import Media, Metrics, Post, Profile, builder
 
 __all__ = [
     "NETWORK",
@@ -107,6 +107,13 @@ class _TextExtractor(HTMLParser):
             self._emit(data)
 
 
+# Model(**fields) without BaseModel.__init__ (same validation): one per item mapped.
+_new_profile = builder(Profile)
+_new_media = builder(Media)
+_new_metrics = builder(Metrics)
+_new_post = builder(Post)
+
+
 def html_to_text(html: str | None) -> str:
     """Plain text for Mastodon's status/profile HTML (see the module doc)."""
     if not html:
@@ -172,22 +179,23 @@ def profile_from_account(account: Any, body: Any = None) -> Profile:
     fields = _list(account.get("fields"), f"account {account_id}: fields", body)
     verified = any(isinstance(f, dict) and f.get("verified_at") for f in fields) or None
     try:
-        return Profile(
-            network=NETWORK,
-            id=account_id,
-            handle=account.get("acct") or account.get("username"),
-            display_name=account.get("display_name") or None,
-            description=html_to_text(account.get("note")) or None,
-            url=account.get("url"),
-            avatar_url=account.get("avatar"),
-            followers_count=account.get("followers_count"),
-            following_count=account.get("following_count"),
-            posts_count=account.get("statuses_count"),
-            created_at=_datetime(
-                account.get("created_at"), f"account {account_id}: created_at", body
-            ),
-            verified=verified,
-            raw=account,
+        created_at = _datetime(account.get("created_at"), f"account {account_id}: created_at", body)
+        return _new_profile(
+            {
+                "network": NETWORK,
+                "id": account_id,
+                "handle": account.get("acct") or account.get("username"),
+                "display_name": account.get("display_name") or None,
+                "description": html_to_text(account.get("note")) or None,
+                "url": account.get("url"),
+                "avatar_url": account.get("avatar"),
+                "followers_count": account.get("followers_count"),
+                "following_count": account.get("following_count"),
+                "posts_count": account.get("statuses_count"),
+                "created_at": created_at,
+                "verified": verified,
+                "raw": account,
+            }
         )
     except _SHAPE_ERRORS as exc:
         raise _schema_error(f"account {account_id} could not be mapped: {exc}", body) from exc
@@ -202,27 +210,31 @@ def media_from_attachment(attachment: Any, body: Any = None) -> Media:
     original = meta.get("original") if isinstance(meta, dict) else None
     size = original if isinstance(original, dict) else meta if isinstance(meta, dict) else {}
     try:
-        return Media(
-            id=media_id,
-            kind=_MEDIA_KINDS.get(attachment.get("type"), "other"),
-            url=attachment.get("url") or attachment.get("remote_url"),
-            preview_url=attachment.get("preview_url"),
-            alt_text=attachment.get("description"),
-            width=size.get("width"),
-            height=size.get("height"),
-            network=NETWORK,
-            raw=attachment,
+        return _new_media(
+            {
+                "id": media_id,
+                "kind": _MEDIA_KINDS.get(attachment.get("type"), "other"),
+                "url": attachment.get("url") or attachment.get("remote_url"),
+                "preview_url": attachment.get("preview_url"),
+                "alt_text": attachment.get("description"),
+                "width": size.get("width"),
+                "height": size.get("height"),
+                "network": NETWORK,
+                "raw": attachment,
+            }
         )
     except _SHAPE_ERRORS as exc:
         raise _schema_error(f"media {media_id} could not be mapped: {exc}", body) from exc
 
 
 def _metrics(status: JSON) -> Metrics:
-    return Metrics(
-        likes=status.get("favourites_count"),
-        reposts=status.get("reblogs_count"),
-        replies=status.get("replies_count"),
-        quotes=status.get("quotes_count"),
+    return _new_metrics(
+        {
+            "likes": status.get("favourites_count"),
+            "reposts": status.get("reblogs_count"),
+            "replies": status.get("replies_count"),
+            "quotes": status.get("quotes_count"),
+        }
     )
 
 
@@ -245,20 +257,24 @@ def post_from_status(status: Any, body: Any = None, *, conversation_id: str | No
         text = html_to_text(shown.get("content"))
         if not text and isinstance(shown.get("text"), str):
             text = shown["text"]  # a deleted status answers its source text
-        return Post(
-            network=NETWORK,
-            id=status_id,
-            author_id=author.id if author else None,
-            author=author,
-            text=text,
-            created_at=_datetime(status.get("created_at"), f"status {status_id}: created_at", body),
-            url=status.get("url") or status.get("uri"),
-            reply_to_id=reply_to,
-            conversation_id=conversation_id,
-            lang=shown.get("language"),
-            metrics=_metrics(shown),
-            media=tuple(media_from_attachment(m, body) for m in attachments),
-            raw=status,
+        return _new_post(
+            {
+                "network": NETWORK,
+                "id": status_id,
+                "author_id": author.id if author else None,
+                "author": author,
+                "text": text,
+                "created_at": _datetime(
+                    status.get("created_at"), f"status {status_id}: created_at", body
+                ),
+                "url": status.get("url") or status.get("uri"),
+                "reply_to_id": reply_to,
+                "conversation_id": conversation_id,
+                "lang": shown.get("language"),
+                "metrics": _metrics(shown),
+                "media": tuple(media_from_attachment(m, body) for m in attachments),
+                "raw": status,
+            }
         )
     except _SHAPE_ERRORS as exc:
         raise _schema_error(f"status {status_id} could not be mapped: {exc}", body) from exc

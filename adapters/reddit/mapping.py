@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from socialgate._errors import UpstreamSchemaError
-from socialgate._models import Media, Metrics, Post, Profile
+from socialgate._models import Media, Metrics, Post, Profile, builder
 
 from .spec import WEB_URL
 
@@ -39,6 +39,11 @@ __all__ = [
 
 NETWORK = "reddit"
 _THREAD = re.compile(r"/comments/([a-z0-9]+)", re.IGNORECASE)
+
+
+# Model(**fields) without BaseModel.__init__ (same validation): one per item mapped.
+_new_profile = builder(Profile)
+_new_post = builder(Post)
 
 
 def _str(value: Any) -> str | None:
@@ -72,18 +77,20 @@ def profile_from_user(data: dict[str, Any]) -> Profile:
             "Reddit's account has no id or name", network=NETWORK, body=str(data)[:10_000]
         )
     sub: dict[str, Any] = data["subreddit"] if isinstance(data.get("subreddit"), dict) else {}
-    return Profile(
-        network=NETWORK,
-        id=raw_id if raw_id.startswith("t2_") else f"t2_{raw_id}",
-        handle=name,
-        display_name=_str(sub.get("title")) or name,
-        description=_str(sub.get("public_description")),
-        url=f"{WEB_URL}/user/{name}/",
-        avatar_url=_url(data.get("icon_img")) or _url(data.get("snoovatar_img")),
-        followers_count=_int(sub.get("subscribers")),
-        created_at=_time(data.get("created_utc")),
-        verified=data.get("verified") if isinstance(data.get("verified"), bool) else None,
-        raw=data,
+    return _new_profile(
+        {
+            "network": NETWORK,
+            "id": raw_id if raw_id.startswith("t2_") else f"t2_{raw_id}",
+            "handle": name,
+            "display_name": _str(sub.get("title")) or name,
+            "description": _str(sub.get("public_description")),
+            "url": f"{WEB_URL}/user/{name}/",
+            "avatar_url": _url(data.get("icon_img")) or _url(data.get("snoovatar_img")),
+            "followers_count": _int(sub.get("subscribers")),
+            "created_at": _time(data.get("created_utc")),
+            "verified": data.get("verified") if isinstance(data.get("verified"), bool) else None,
+            "raw": data,
+        }
     )
 
 
@@ -137,20 +144,22 @@ def post_from_thing(thing: dict[str, Any]) -> Post | None:
         replies = None
         context = _str(data.get("context"))
         url = _web(data.get("permalink")) or _web(context.split("?", 1)[0] if context else None)
-    return Post(
-        network=NETWORK,
-        id=name,
-        author_id=_str(data.get("author_fullname")),
-        author=_author(data),
-        text=text if isinstance(text, str) else "",
-        created_at=_time(data.get("created_utc")),
-        url=url,
-        reply_to_id=reply_to,
-        conversation_id=conversation,
-        metrics=Metrics(likes=likes, replies=replies, views=_int(data.get("view_count"))),
-        media=tuple(media_of(data)),
-        raw=data,
-        **extra,
+    return _new_post(
+        {
+            "network": NETWORK,
+            "id": name,
+            "author_id": _str(data.get("author_fullname")),
+            "author": _author(data),
+            "text": text if isinstance(text, str) else "",
+            "created_at": _time(data.get("created_utc")),
+            "url": url,
+            "reply_to_id": reply_to,
+            "conversation_id": conversation,
+            "metrics": Metrics(likes=likes, replies=replies, views=_int(data.get("view_count"))),
+            "media": tuple(media_of(data)),
+            "raw": data,
+            **extra,
+        }
     )
 
 
