@@ -42,10 +42,9 @@ class Watchdog:
     the headers are in); ``stop(task)`` when it ends. A ``CancelledError`` in between means
     a timeout when ``caused(task)`` says so."""
 
-    __slots__ = ("_fired", "_loop", "_tick_seconds", "_timer", "pending", "seconds", "tick")
+    __slots__ = ("_fired", "_loop", "_tick_seconds", "_timer", "pending", "tick")
 
     def __init__(self, seconds: float, loop: asyncio.AbstractEventLoop) -> None:
-        self.seconds = seconds
         self._tick_seconds = seconds / _TICKS_PER_TIMEOUT
         self._loop = loop
         self.tick = 0
