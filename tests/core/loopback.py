@@ -1,5 +1,6 @@
 """A minimal HTTP/1.1 server on a real loopback socket, for transport tests: it records each
-request and answers from a script (or never, when ``hang`` is set)."""
+request and answers from a script (in part or not at all with ``stall_after``, slowly with
+``trickle``)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,7 @@ class LoopbackServer:
     def __init__(self, script: Script) -> None:
         self.script = script
         self.requests: list[Seen] = []
-        self.hang = False
-        # Send only this many bytes of each answer (headers included), then hang.
+        # Send only this many bytes of each answer (headers included; 0: nothing), then hang.
         self.stall_after: int | None = None
         # Send each answer in pieces of this many bytes, this many seconds apart.
         self.trickle: tuple[int, float] | None = None
@@ -49,8 +49,6 @@ class LoopbackServer:
                 body = await reader.readexactly(int(headers.get("content-length", 0)))
                 seen = Seen(method, target, headers, body)
                 self.requests.append(seen)
-                if self.hang:
-                    await asyncio.sleep(3600)
                 status, answer_headers, payload = self.script(seen)
                 out = f"HTTP/1.1 {status} X\r\ncontent-length: {len(payload)}\r\n"
                 out += "".join(f"{k}: {v}\r\n" for k, v in answer_headers)

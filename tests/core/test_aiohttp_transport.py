@@ -74,7 +74,7 @@ async def test_connection_refused_is_a_transport_error_that_never_left() -> None
 
 
 async def test_read_timeout_on_a_write_is_not_resent(server: LoopbackServer) -> None:
-    server.hang = True
+    server.stall_after = 0  # no answer at all
     async with sg.Client(
         base_urls={"x": server.url}, token_store=sg.MemoryTokenStore(), timeout=0.2
     ) as c:
